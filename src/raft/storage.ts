@@ -106,7 +106,10 @@ export class MemoryStorage implements Storage {
   append(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const first = entries[0]!;
-    assert(first.index <= this.lastIndex() + 1, `append at ${first.index} leaves a gap after ${this.lastIndex()}`);
+    assert(
+      first.index <= this.lastIndex() + 1,
+      `append at ${first.index} leaves a gap after ${this.lastIndex()}`,
+    );
     const skip = this.#offsetIndex + 1 - first.index;
     if (skip > 0) {
       // Entries already compacted are skipped (they are committed, hence identical).
@@ -142,7 +145,10 @@ export class MemoryStorage implements Storage {
   /** Drop entries up to and including `index`, which must not pass the snapshot index. */
   compact(index: number): void {
     if (index <= this.#offsetIndex) return;
-    assert(index <= this.#snapshot.meta.index, `compact ${index} beyond snapshot ${this.#snapshot.meta.index}`);
+    assert(
+      index <= this.#snapshot.meta.index,
+      `compact ${index} beyond snapshot ${this.#snapshot.meta.index}`,
+    );
     this.#offsetTerm = this.term(index);
     this.#entries = this.#entries.slice(index - this.#offsetIndex);
     this.#offsetIndex = index;
