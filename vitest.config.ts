@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
-    reporters: ["default"],
+    // The JSON report feeds the "N passed, N failed" line of .ci/run.
+    reporters: ["default", "json"],
+    outputFile: { json: ".vitest/results.json" },
   },
 });
