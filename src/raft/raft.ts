@@ -379,6 +379,10 @@ export class Raft {
   #acceptFrom(m: Message): boolean {
     if (m.from === NONE || m.from === this.id) return false;
     if (this.#voters.includes(m.from) || this.#learners.includes(m.from)) return true;
+    // Fix (found by the simulator, seed 439): a node that joined empty follows the leader
+    // before it has applied a configuration naming that leader. It forwards reads to it, so it
+    // must accept the answer; dropping it left the read unanswered forever.
+    if (m.type === "readIndexResp" && m.from === this.#lead) return true;
     return m.type === "app" || m.type === "heartbeat" || m.type === "snap" || m.type === "timeoutNow";
   }
 

@@ -17,7 +17,9 @@ function tsFiles(dir: string): string[] {
 function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
   const specs: string[] = [];
-  for (const m of text.matchAll(/(?:import|export)[^"']*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)) {
+  for (const m of text.matchAll(
+    /(?:import|export)[^"']*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g,
+  )) {
     specs.push((m[1] ?? m[2])!);
   }
   return specs;
@@ -40,7 +42,14 @@ describe("architecture", () => {
     const offenders: string[] = [];
     for (const file of tsFiles(join(SRC, "raft"))) {
       const text = readFileSync(file, "utf8");
-      for (const bad of ["Math.random", "Date.now", "new Date", "setTimeout", "setInterval", "performance.now"]) {
+      for (const bad of [
+        "Math.random",
+        "Date.now",
+        "new Date",
+        "setTimeout",
+        "setInterval",
+        "performance.now",
+      ]) {
         if (text.includes(bad)) offenders.push(`${relative(SRC, file)} uses ${bad}`);
       }
     }
@@ -48,7 +57,16 @@ describe("architecture", () => {
   });
 
   it("layers import only downward", () => {
-    const rank: Record<string, number> = { raft: 0, storage: 1, kv: 1, transport: 1, api: 1, client: 1, node: 2, cli: 3 };
+    const rank: Record<string, number> = {
+      raft: 0,
+      storage: 1,
+      kv: 1,
+      transport: 1,
+      api: 1,
+      client: 1,
+      node: 2,
+      cli: 3,
+    };
     const offenders: string[] = [];
     for (const file of tsFiles(SRC)) {
       const layer = relative(SRC, file).split("/")[0]!;
@@ -56,7 +74,10 @@ describe("architecture", () => {
         if (!spec.startsWith(".")) continue;
         const target = relative(SRC, resolve(dirname(file), spec)).split("/")[0]!;
         if (target === layer || !(target in rank)) continue;
-        const ok = rank[target]! < rank[layer]! || (layer === "api" && target === "kv") || (layer === "client" && (target === "kv" || target === "api"));
+        const ok =
+          rank[target]! < rank[layer]! ||
+          (layer === "api" && target === "kv") ||
+          (layer === "client" && (target === "kv" || target === "api"));
         if (!ok) offenders.push(`${relative(SRC, file)} (${layer}) imports ${spec} (${target})`);
       }
     }

@@ -1,0 +1,131 @@
+// The client-facing gRPC server: etcd v3's KV, Cluster and Maintenance services and gRPC health,
+// over an ApiBackend. Watch and Lease answer UNIMPLEMENTED until they are served.
+
+import {
+  Server,
+  ServerCredentials,
+  type ServerDuplexStream,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import { Registry } from "prom-client";
+import type { ApiBackend } from "./backend.js";
+import { HandlerContext, unary } from "./call.js";
+import { clusterService } from "./cluster-service.js";
+import { unimplemented } from "./errors.js";
+import { healthService } from "./health-service.js";
+import { type KvServiceLimits, kvService, kvServiceDefinition } from "./kv-service.js";
+import { grpcBindAddress, parseListen } from "./listen.js";
+import { maintenanceService } from "./maintenance-service.js";
+import { ApiMetrics } from "./metrics.js";
+import { apiServices } from "./proto.js";
+
+/** etcd's default --max-request-bytes. */
+export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+/**
+ * grpc-js refuses messages above maxRequestBytes + this (as etcd sizes its gRPC limit), so a
+ * request a little over the limit gets the clearer "etcdserver: request is too large".
+ */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+const DEFAULT_GRACEFUL_CLOSE_MS = 5000;
+
+export interface ClientServerOptions {
+  backend: ApiBackend;
+  /** "host:port"; port 0 picks a free port. */
+  listen: string;
+  logger: Logger;
+  /** Where the request metrics are registered (served by startHttpServer). Default: a private registry. */
+  registry?: Registry;
+  /** Largest write request accepted, in bytes. Default 1.5 MiB, as etcd. */
+  maxRequestBytes?: number;
+  /** HTTP/2 streams per client connection. Default: grpc-js's (unbounded). */
+  maxConcurrentStreams?: number;
+  /** Most operations in one txn. Default 128, as etcd. */
+  maxTxnOps?: number;
+  /** Default: insecure. */
+  credentials?: ServerCredentials;
+  /** How long close(true) waits for calls in flight before cancelling them. Default 5000. */
+  gracefulCloseMs?: number;
+}
+
+export interface ClientServer {
+  /** The bound port (the chosen one when listen asked for port 0). */
+  readonly port: number;
+  /** Stops accepting calls; graceful: lets calls in flight finish (up to gracefulCloseMs). */
+  close(graceful?: boolean): Promise<void>;
+}
+
+/** Every method of `definition` answered UNIMPLEMENTED, naming the method. */
+function notServed(context: HandlerContext, name: string, definition: ServiceDefinition) {
+  const implementation: UntypedServiceImplementation = {};
+  for (const [method, attributes] of Object.entries(definition)) {
+    const status = unimplemented(`${name}.${method}`);
+    if (attributes.requestStream || attributes.responseStream) {
+      implementation[method] = (call: ServerDuplexStream<unknown, unknown>) => call.emit("error", status);
+    } else {
+      implementation[method] = unary(context, `etcdserverpb.${name}`, method, () => {
+        throw status;
+      });
+    }
+  }
+  return implementation;
+}
+
+function serverOptions(options: ClientServerOptions, maxRequestBytes: number) {
+  const grpcOptions: Record<string, number> = {
+    "grpc.max_receive_message_length": maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    // Responses are not bounded (etcd sends up to 2 GiB); clients bound what they accept.
+    "grpc.max_send_message_length": -1,
+    // etcd's server keepalive defaults: ping an idle client every 2 h, drop it after 20 s silence.
+    "grpc.keepalive_time_ms": 2 * 60 * 60 * 1000,
+    "grpc.keepalive_timeout_ms": 20_000,
+  };
+  if (options.maxConcurrentStreams !== undefined) {
+    grpcOptions["grpc.max_concurrent_streams"] = options.maxConcurrentStreams;
+  }
+  return grpcOptions;
+}
+
+export async function startClientServer(options: ClientServerOptions): Promise<ClientServer> {
+  const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const limits: KvServiceLimits = { maxRequestBytes, maxTxnOps: options.maxTxnOps ?? 128 };
+  const metrics = new ApiMetrics(options.registry ?? new Registry());
+  const context = new HandlerContext(options.backend, options.logger, metrics);
+  const services = apiServices();
+
+  const server = new Server(serverOptions(options, maxRequestBytes));
+  server.addService(kvServiceDefinition(services.kv, maxRequestBytes), kvService(context, limits));
+  server.addService(services.cluster, clusterService(context));
+  server.addService(services.maintenance, maintenanceService(context));
+  server.addService(services.health, healthService(context));
+  server.addService(services.watch, notServed(context, "Watch", services.watch));
+  server.addService(services.lease, notServed(context, "Lease", services.lease));
+
+  const address = grpcBindAddress(parseListen(options.listen));
+  const credentials = options.credentials ?? ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
+  });
+  options.logger.info({ address, port }, "client API listening");
+
+  const gracefulCloseMs = options.gracefulCloseMs ?? DEFAULT_GRACEFUL_CLOSE_MS;
+  let closing: Promise<void> | undefined;
+  const close = (graceful = true): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      if (!graceful) {
+        server.forceShutdown();
+        resolve();
+        return;
+      }
+      // Calls in flight finish; long streams (snapshots) are cut after gracefulCloseMs.
+      const timer = setTimeout(() => server.forceShutdown(), gracefulCloseMs);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return closing;
+  };
+  return { port, close };
+}

@@ -1,0 +1,106 @@
+// A node's configuration, parsed and checked in one place. The CLI maps flags and RAFTKV_*
+// variables onto it; tests build it directly.
+
+import type { LogFormat } from "./logger.js";
+
+export interface NodeConfig {
+  readonly name: string;
+  readonly dataDir: string;
+  /** host:port to listen on for clients (etcd gRPC API). */
+  readonly listenClient: string;
+  /** host:port to listen on for peers (Raft). */
+  readonly listenPeer: string;
+  /** host:port for /metrics, /healthz, /readyz; empty to disable. */
+  readonly listenMetrics: string;
+  readonly advertiseClient: string;
+  readonly advertisePeer: string;
+  /** Initial members: name → peer URL. Includes this node. */
+  readonly peers: ReadonlyMap<string, string>;
+  readonly clusterToken: string;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly requestTimeoutMs: number;
+  readonly snapshotEntries: number;
+  readonly snapshotCatchUpEntries: number;
+  readonly maxRequestBytes: number;
+  readonly maxPendingProposals: number;
+  readonly logLevel: string;
+  readonly logFormat: LogFormat;
+}
+
+export const DEFAULTS = {
+  name: "default",
+  dataDir: "./raftkv-data",
+  listenClient: "127.0.0.1:2379",
+  listenPeer: "127.0.0.1:2380",
+  listenMetrics: "127.0.0.1:2381",
+  clusterToken: "raftkv-cluster",
+  tickMs: 100,
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  requestTimeoutMs: 7000,
+  snapshotEntries: 10_000,
+  snapshotCatchUpEntries: 5000,
+  maxRequestBytes: 1.5 * 1024 * 1024,
+  maxPendingProposals: 10_000,
+  logLevel: "info",
+  logFormat: "auto" as LogFormat,
+} as const;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Accepts "host:port", "http://host:port" or "https://host:port"; returns "host:port". */
+export function hostPort(value: string, what: string): string {
+  const stripped = value
+    .trim()
+    .replace(/^[a-z]+:\/\//i, "")
+    .replace(/\/+$/, "");
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})$/.exec(stripped);
+  if (m === null) throw new ConfigError(`${what}: "${value}" is not host:port (e.g. 127.0.0.1:2379)`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new ConfigError(`${what}: port ${port} is out of range`);
+  return stripped;
+}
+
+/** Parses "name=url,name=url" into a map; every name once, every URL host:port. */
+export function parsePeers(value: string): Map<string, string> {
+  const peers = new Map<string, string>();
+  for (const part of value
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new ConfigError(`--peers: "${part}" is not name=url`);
+    const name = part.slice(0, eq).trim();
+    if (peers.has(name)) throw new ConfigError(`--peers: member "${name}" is listed twice`);
+    peers.set(name, hostPort(part.slice(eq + 1), `--peers ${name}`));
+  }
+  return peers;
+}
+
+export function positiveInt(value: string | number, what: string): number {
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new ConfigError(`${what}: "${value}" is not a positive integer`);
+  return n;
+}
+
+/** Cross-field checks. */
+export function checkConfig(c: NodeConfig): NodeConfig {
+  if (c.name.length === 0) throw new ConfigError("--name must not be empty");
+  if (!c.peers.has(c.name)) {
+    throw new ConfigError(
+      `--peers does not list this member's --name "${c.name}" (peers: ${[...c.peers.keys()].join(", ")})`,
+    );
+  }
+  if (c.heartbeatTicks >= c.electionTicks) {
+    throw new ConfigError("--heartbeat-ticks must be smaller than --election-ticks");
+  }
+  return c;
+}

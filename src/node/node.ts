@@ -1,0 +1,569 @@
+// One raftkv node: the run loop that drives the pure Raft core with real storage, transport,
+// timers and the KV state machine, and the ApiBackend the client API serves from.
+//
+// The loop (DESIGN.md "The node"): take a Ready → send the leader's appends → persist (one
+// synced batch) → send the rest → apply committed entries (one batch) → resolve waiting calls →
+// advance. Only one Ready is in flight; everything that arrives meanwhile is stepped into the
+// core and goes into the next Ready (group commit).
+
+import type { ApiBackend, Member, NodeStatus, ProposalKind } from "../api/backend.js";
+import { NodeError } from "../api/errors.js";
+import type { KvStateMachine } from "../kv/index.js";
+import {
+  type Entry,
+  type MemoryStorage,
+  type Message,
+  NONE,
+  type NodeId,
+  Raft,
+  RaftError,
+  type Ready,
+  type Role,
+} from "../raft/index.js";
+import type { DataDir } from "../storage/index.js";
+import { readSnapshotFile, writeSnapshotFile } from "../storage/index.js";
+import type { GrpcTransport } from "../transport/index.js";
+import type { Logger } from "./logger.js";
+import type { MemberTable } from "./members.js";
+
+export interface NodeTimings {
+  /** Milliseconds per Raft tick. */
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** A client call that is not answered within this fails with "request timed out". */
+  readonly requestTimeoutMs: number;
+}
+
+export interface NodeLimits {
+  /** Proposals waiting for their result; past it, RESOURCE_EXHAUSTED. */
+  readonly maxPendingProposals: number;
+  /** Take a snapshot (and compact the log) every this many applied entries. */
+  readonly snapshotEntries: number;
+  /** Entries kept behind a snapshot so slow followers catch up from the log. */
+  readonly snapshotCatchUpEntries: number;
+}
+
+export interface NodeOptions {
+  readonly name: string;
+  readonly memberId: number;
+  readonly clusterId: number;
+  readonly dataDir: DataDir;
+  readonly storage: MemoryStorage;
+  readonly kv: KvStateMachine;
+  readonly transport: GrpcTransport;
+  readonly members: MemberTable;
+  readonly timings: NodeTimings;
+  readonly limits: NodeLimits;
+  readonly logger: Logger;
+  readonly version: string;
+  readonly random?: () => number;
+}
+
+interface ProposalWaiter {
+  readonly resolve: (r: object) => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface ReadWaiter {
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+  readonly deadline: number;
+}
+
+interface ReadBatch {
+  readonly ctx: Uint8Array;
+  readonly key: string;
+  readonly waiters: ReadWaiter[];
+  /** The read index, once the leader answered. */
+  index: number;
+  issuedAt: number;
+}
+
+export class RaftKvNode implements ApiBackend {
+  readonly clusterId: number;
+  readonly memberId: number;
+  readonly name: string;
+  readonly raft: Raft;
+  readonly kv: KvStateMachine;
+  readonly #opts: NodeOptions;
+  readonly #log: Logger;
+  #ticker: NodeJS.Timeout | null = null;
+  #loopScheduled = false;
+  #readyInFlight = false;
+  #stopping = false;
+  #stopped = false;
+  #fatal: Error | null = null;
+  #requestSeq = 0;
+  readonly #requestPrefix: number;
+  readonly #proposals = new Map<bigint, ProposalWaiter>();
+  /** Reads collected this turn, issued together as one ReadIndex request. */
+  #readQueue: ReadWaiter[] = [];
+  #readSeq = 0;
+  readonly #readBatches = new Map<string, ReadBatch>();
+  /** Snapshots being sent, per peer (one at a time). */
+  readonly #snapshotsSending = new Set<NodeId>();
+  #lastSnapshotIndex: number;
+  readonly #loopIdle: (() => void)[] = [];
+  readonly #stateListeners = new Set<(s: { role: Role; term: number; leaderId: NodeId }) => void>();
+
+  constructor(opts: NodeOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger;
+    this.clusterId = opts.clusterId;
+    this.memberId = opts.memberId;
+    this.name = opts.name;
+    this.kv = opts.kv;
+    // Request IDs: 21 bits of the member ID, 32 bits of sequence — unique per member and run
+    // (a restart begins a new sequence, but waiters do not survive a restart either).
+    this.#requestPrefix = (opts.memberId % 0x1fffff) * 0x100000000;
+    this.#requestSeq = Math.floor((opts.random ?? Math.random)() * 0x7fffffff);
+    this.raft = new Raft({
+      id: opts.memberId,
+      clusterId: opts.clusterId,
+      storage: opts.storage,
+      random: opts.random ?? Math.random,
+      electionTicks: opts.timings.electionTicks,
+      heartbeatTicks: opts.timings.heartbeatTicks,
+      applied: opts.kv.appliedIndex,
+      onStateChange: (s) => this.#onStateChange(s),
+    });
+    this.#lastSnapshotIndex = opts.storage.snapshot().meta.index;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  start(): void {
+    this.#ticker = setInterval(() => {
+      this.raft.tick();
+      this.#retryStaleReads();
+      this.#kick();
+    }, this.#opts.timings.tickMs);
+    this.#kick();
+  }
+
+  /** Graceful stop: hand leadership over, stop taking requests, finish those in flight. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopping = true;
+    const deadline = Date.now() + this.#electionTimeoutMs() * 3;
+    if (this.raft.role === "leader") await this.#transferAway(deadline);
+    await this.#waitFor(() => this.#proposals.size === 0 && this.#readBatches.size === 0, deadline);
+    if (this.#ticker !== null) clearInterval(this.#ticker);
+    this.#ticker = null;
+    await this.#waitFor(() => !this.#readyInFlight, Date.now() + 5000);
+    this.#stopped = true;
+    this.#failAll(new NodeError("RAFTKV_STOPPING"));
+  }
+
+  get fatalError(): Error | null {
+    return this.#fatal;
+  }
+
+  /** Called once if the node hits an error it cannot continue from (storage failure). */
+  onFatal(fn: (err: Error) => void): void {
+    this.#fatalListeners.push(fn);
+  }
+
+  readonly #fatalListeners: ((err: Error) => void)[] = [];
+
+  onStateChange(fn: (s: { role: Role; term: number; leaderId: NodeId }) => void): () => void {
+    this.#stateListeners.add(fn);
+    return () => this.#stateListeners.delete(fn);
+  }
+
+  // ---------------------------------------------------------------- peer input
+
+  /** Messages from the transport. */
+  receive(msgs: readonly Message[]): void {
+    if (this.#stopped) return;
+    for (const m of msgs) this.raft.step(m);
+    this.#kick();
+  }
+
+  /** A snapshot streamed by the leader: stage it on disk, then hand the message to the core. */
+  async receiveSnapshot(msg: Message, chunks: AsyncIterable<Buffer>): Promise<void> {
+    const snap = msg.snapshot;
+    if (snap === null) throw new Error("snapshot message without metadata");
+    const path = await writeSnapshotFile(this.#opts.dataDir.snapDir, snap.meta.index, chunks);
+    this.#stagedSnapshots.set(snap.meta.index, path);
+    this.receive([msg]);
+  }
+
+  readonly #stagedSnapshots = new Map<number, string>();
+
+  reportUnreachable(id: NodeId): void {
+    this.raft.reportUnreachable(id);
+    this.#kick();
+  }
+
+  // ---------------------------------------------------------------- ApiBackend
+
+  raftTerm(): number {
+    return this.raft.term;
+  }
+
+  ready(): boolean {
+    return !this.#stopping && this.#fatal === null && this.raft.leaderId !== NONE;
+  }
+
+  members(): Member[] {
+    const cs = this.raft.confState();
+    return this.#opts.members.list(cs.voters, cs.learners);
+  }
+
+  status(): NodeStatus {
+    const st = this.raft.status();
+    const errors: string[] = [];
+    if (st.leaderId === NONE) errors.push("etcdserver: no leader");
+    if (this.#fatal !== null) errors.push(this.#fatal.message);
+    return {
+      leader: st.leaderId,
+      raftIndex: st.commitIndex,
+      raftTerm: st.term,
+      raftAppliedIndex: this.kv.appliedIndex,
+      dbSize: this.kv.approximateBytes?.() ?? 0,
+      version: this.#opts.version,
+      isLearner: st.confState.learners.includes(this.memberId),
+      errors,
+    };
+  }
+
+  propose(kind: ProposalKind, req: object, encoded?: Buffer): Promise<object> {
+    if (this.#stopping || this.#fatal !== null) return Promise.reject(new NodeError("RAFTKV_STOPPING"));
+    if (this.#proposals.size >= this.#opts.limits.maxPendingProposals) {
+      return Promise.reject(new NodeError("RAFTKV_TOO_MANY_REQUESTS"));
+    }
+    const id = this.#nextRequestId();
+    // Encode once: the request's bytes as they arrived travel in the entry unchanged.
+    const data =
+      encoded !== undefined
+        ? encodeCommandFromBytes(id, kind, encoded)
+        : encodeCommand(id, kind, req as CommandRequests[typeof kind]);
+    try {
+      this.raft.propose(data);
+    } catch (err) {
+      return Promise.reject(this.#mapRaftError(err));
+    }
+    this.#kick();
+    return new Promise<object>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#proposals.delete(id);
+        reject(new NodeError("RAFTKV_TIMEOUT"));
+      }, this.#opts.timings.requestTimeoutMs);
+      this.#proposals.set(id, { resolve, reject, timer });
+    });
+  }
+
+  readBarrier(): Promise<void> {
+    if (this.#stopping || this.#fatal !== null) return Promise.reject(new NodeError("RAFTKV_STOPPING"));
+    return new Promise<void>((resolve, reject) => {
+      this.#readQueue.push({ resolve, reject, deadline: Date.now() + this.#opts.timings.requestTimeoutMs });
+      this.#kick();
+    });
+  }
+
+  async moveLeader(target: number): Promise<void> {
+    if (this.raft.role !== "leader") throw new NodeError("RAFTKV_NOT_LEADER");
+    if (!this.raft.confState().voters.includes(target)) throw new NodeError("RAFTKV_BAD_LEADER_TRANSFEREE");
+    if (target === this.memberId) return;
+    this.raft.transferLeader(target);
+    this.#kick();
+    const ok = await this.#waitFor(
+      () => this.raft.leaderId === target,
+      Date.now() + this.#electionTimeoutMs() * 2,
+    );
+    if (!ok) throw new NodeError("RAFTKV_TIMEOUT");
+  }
+
+  snapshot(): AsyncIterable<Buffer> {
+    return this.kv.exportSnapshot();
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  #kick(): void {
+    if (this.#loopScheduled || this.#readyInFlight || this.#stopped) return;
+    this.#loopScheduled = true;
+    setImmediate(() => {
+      this.#loopScheduled = false;
+      this.#flushReads();
+      if (this.#readyInFlight || !this.raft.hasReady()) {
+        this.#notifyIdle();
+        return;
+      }
+      this.#readyInFlight = true;
+      this.#handleReady(this.raft.ready()).then(
+        () => {
+          this.#readyInFlight = false;
+          this.#kick();
+        },
+        (err: unknown) => this.#die(err),
+      );
+    });
+  }
+
+  async #handleReady(rd: Ready): Promise<void> {
+    this.#send(rd.messagesNoWait);
+    if (rd.snapshot !== null) await this.#installSnapshot(rd);
+    if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
+      await this.#opts.dataDir.raftLog.save({
+        hardState: rd.hardState,
+        entries: rd.entries,
+        snapshot: rd.snapshot?.meta ?? null,
+      });
+    }
+    const ms = this.#opts.storage;
+    if (rd.snapshot !== null) ms.applySnapshot(rd.snapshot);
+    ms.append(rd.entries);
+    if (rd.hardState !== null) ms.setHardState(rd.hardState);
+    this.#send(rd.messages);
+    if (rd.committed.length > 0) await this.#apply(rd.committed);
+    for (const rs of rd.readStates) this.#onReadState(rs.index, rs.requestCtx);
+    this.raft.advance(rd);
+    this.#releaseReads();
+    await this.#maybeSnapshot();
+  }
+
+  async #apply(entries: readonly Entry[]): Promise<void> {
+    const committed: CommittedEntry[] = entries.map((e) => {
+      if (e.type !== "confChange") return { index: e.index, data: e.data };
+      // Membership: the table and the transport change now; the KV store records the member
+      // metadata in the same batch as the applied index, so it survives restarts and snapshots.
+      const cc = this.#opts.members.applyConfChange(e.data, this.#opts.transport, this.memberId);
+      if (cc === null) return { index: e.index, data: EMPTY };
+      const info = cc.type === "removeNode" ? null : (this.#opts.members.get(cc.nodeId) ?? null);
+      return { index: e.index, data: EMPTY, members: [{ id: cc.nodeId, member: info }] };
+    });
+    const results = await this.kv.apply(committed);
+    for (const [id, result] of results) {
+      const w = this.#proposals.get(id);
+      if (w === undefined) continue;
+      this.#proposals.delete(id);
+      clearTimeout(w.timer);
+      if (result instanceof Error) w.reject(result);
+      else w.resolve(result);
+    }
+  }
+
+  #send(msgs: readonly Message[]): void {
+    if (msgs.length === 0) return;
+    let plain: Message[] | null = null;
+    for (const m of msgs) {
+      if (m.type === "snap") {
+        this.#sendSnapshot(m);
+        continue;
+      }
+      plain ??= [];
+      plain.push(m);
+    }
+    if (plain !== null) this.#opts.transport.send(plain);
+  }
+
+  #sendSnapshot(m: Message): void {
+    if (this.#snapshotsSending.has(m.to)) return;
+    this.#snapshotsSending.add(m.to);
+    this.#log.info({ to: m.to, index: m.snapshot?.meta.index }, "sending snapshot");
+    this.#opts.transport
+      .sendSnapshot(m, () => this.kv.exportSnapshot())
+      .then(
+        (ok) => ok,
+        () => false,
+      )
+      .then((ok) => {
+        this.#snapshotsSending.delete(m.to);
+        this.#log.info({ to: m.to, ok }, "snapshot sent");
+        this.raft.reportSnapshot(m.to, ok);
+        this.#kick();
+      });
+  }
+
+  async #installSnapshot(rd: Ready): Promise<void> {
+    const snap = rd.snapshot!;
+    const path = this.#stagedSnapshots.get(snap.meta.index);
+    if (path === undefined) throw new Error(`snapshot ${snap.meta.index} was accepted but never staged`);
+    // The KV data first: a crash before the log records the snapshot leaves a store that is
+    // ahead of its log, which the consistent index makes harmless; the other order would not.
+    await this.kv.importSnapshot(readSnapshotFile(path));
+    this.#stagedSnapshots.delete(snap.meta.index);
+    for (const [id, info] of await this.kv.loadMembers()) this.#opts.members.set(id, info);
+    this.#log.info({ index: snap.meta.index, applied: this.kv.appliedIndex }, "installed snapshot");
+  }
+
+  async #maybeSnapshot(): Promise<void> {
+    const applied = this.raft.status().appliedIndex;
+    if (applied - this.#lastSnapshotIndex < this.#opts.limits.snapshotEntries) return;
+    const retain = this.#opts.limits.snapshotCatchUpEntries;
+    // Applied KV writes are not synced; make them durable before the log behind them goes.
+    await this.kv.persist();
+    this.raft.compact(applied, new Uint8Array(0), retain);
+    const meta = this.#opts.storage.snapshot().meta;
+    await this.#opts.dataDir.raftLog.recordSnapshot(meta);
+    await this.#opts.dataDir.raftLog.compact(this.#opts.storage.firstIndex() - 1);
+    this.#lastSnapshotIndex = applied;
+    this.#log.debug({ index: applied, firstIndex: this.#opts.storage.firstIndex() }, "snapshot taken");
+  }
+
+  #die(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    this.#fatal = e;
+    this.#readyInFlight = false;
+    this.#stopping = true;
+    if (this.#ticker !== null) clearInterval(this.#ticker);
+    this.#log.error({ err: e }, "fatal: the node stops taking requests");
+    this.#failAll(new NodeError("RAFTKV_STOPPING", undefined, { cause: e }));
+    for (const fn of this.#fatalListeners) fn(e);
+  }
+
+  #failAll(err: Error): void {
+    for (const [, w] of this.#proposals) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.#proposals.clear();
+    for (const w of this.#readQueue) w.reject(err);
+    this.#readQueue = [];
+    for (const b of this.#readBatches.values()) for (const w of b.waiters) w.reject(err);
+    this.#readBatches.clear();
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** Issue one ReadIndex request for every read that arrived since the last turn. */
+  #flushReads(): void {
+    if (this.#readQueue.length === 0) return;
+    if (this.raft.leaderId === NONE) return; // wait for a leader (retried each tick until the deadline)
+    const waiters = this.#readQueue;
+    this.#readQueue = [];
+    const ctx = new Uint8Array(8);
+    new DataView(ctx.buffer).setBigUint64(0, BigInt(++this.#readSeq));
+    const key = Buffer.from(ctx).toString("latin1");
+    const batch: ReadBatch = { ctx, key, waiters, index: -1, issuedAt: Date.now() };
+    this.#readBatches.set(key, batch);
+    this.#issueRead(batch);
+  }
+
+  #issueRead(batch: ReadBatch): void {
+    batch.issuedAt = Date.now();
+    try {
+      this.raft.readIndex(batch.ctx);
+    } catch {
+      // No leader right now: the tick retries until the deadline.
+    }
+  }
+
+  #onReadState(index: number, ctx: Uint8Array): void {
+    const batch = this.#readBatches.get(Buffer.from(ctx).toString("latin1"));
+    if (batch === undefined || batch.index >= 0) return;
+    batch.index = index;
+  }
+
+  #releaseReads(): void {
+    if (this.#readBatches.size === 0) return;
+    const applied = this.kv.appliedIndex;
+    for (const [key, batch] of this.#readBatches) {
+      if (batch.index < 0 || batch.index > applied) continue;
+      this.#readBatches.delete(key);
+      for (const w of batch.waiters) w.resolve();
+    }
+  }
+
+  /** Reads whose request or answer was lost (leader change, dropped message) are re-issued. */
+  #retryStaleReads(): void {
+    const now = Date.now();
+    const retryAfterMs = this.#opts.timings.tickMs * this.#opts.timings.electionTicks;
+    for (const [key, batch] of this.#readBatches) {
+      const live = batch.waiters.filter((w) => w.deadline > now);
+      if (live.length < batch.waiters.length) {
+        for (const w of batch.waiters) if (w.deadline <= now) w.reject(new NodeError("RAFTKV_TIMEOUT"));
+        batch.waiters.splice(0, batch.waiters.length, ...live);
+      }
+      if (batch.waiters.length === 0) {
+        this.#readBatches.delete(key);
+        continue;
+      }
+      if (batch.index < 0 && now - batch.issuedAt >= retryAfterMs) this.#issueRead(batch);
+    }
+    const queued = this.#readQueue.filter((w) => w.deadline > now);
+    for (const w of this.#readQueue) if (w.deadline <= now) w.reject(new NodeError("RAFTKV_NO_LEADER"));
+    this.#readQueue = queued;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #onStateChange(s: { role: Role; term: number; leaderId: NodeId }): void {
+    if (s.leaderId !== NONE) {
+      // Reads waiting for an answer from a previous leader are asked again.
+      for (const batch of this.#readBatches.values()) if (batch.index < 0) batch.issuedAt = 0;
+    }
+    this.#log.info({ role: s.role, term: s.term, leader: s.leaderId }, "raft state");
+    for (const fn of this.#stateListeners) fn(s);
+  }
+
+  #nextRequestId(): bigint {
+    this.#requestSeq = (this.#requestSeq + 1) >>> 0;
+    return BigInt(this.#requestPrefix + this.#requestSeq);
+  }
+
+  #mapRaftError(err: unknown): Error {
+    if (!(err instanceof RaftError)) return err instanceof Error ? err : new Error(String(err));
+    switch (err.code) {
+      case "RAFTKV_TOO_MANY_UNCOMMITTED":
+        return new NodeError("RAFTKV_TOO_MANY_REQUESTS", undefined, { cause: err });
+      case "RAFTKV_TRANSFER_IN_PROGRESS":
+        return new NodeError("RAFTKV_LEADER_CHANGED", undefined, { cause: err });
+      default:
+        return new NodeError("RAFTKV_NO_LEADER", undefined, { cause: err });
+    }
+  }
+
+  #electionTimeoutMs(): number {
+    return this.#opts.timings.tickMs * this.#opts.timings.electionTicks;
+  }
+
+  async #transferAway(deadline: number): Promise<void> {
+    const st = this.raft.status();
+    let best: NodeId = NONE;
+    let bestMatch = -1;
+    for (const [id, pr] of st.progress ?? []) {
+      if (id === this.memberId || pr.learner) continue;
+      if (pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best === NONE) return;
+    this.#log.info({ to: best }, "transferring leadership before shutdown");
+    this.raft.transferLeader(best);
+    this.#kick();
+    await this.#waitFor(() => this.raft.role !== "leader", deadline);
+  }
+
+  /** Poll a condition each tick until it holds or the deadline passes. */
+  #waitFor(cond: () => boolean, deadline: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (cond()) resolve(true);
+        else if (Date.now() >= deadline) resolve(false);
+        else setTimeout(check, Math.max(1, Math.floor(this.#opts.timings.tickMs / 4)));
+      };
+      check();
+    });
+  }
+
+  #notifyIdle(): void {
+    const fns = this.#loopIdle.splice(0);
+    for (const fn of fns) fn();
+  }
+}
+
+// Placeholder import kept at the bottom so the file reads top-down.
+import {
+  type CommandRequests,
+  type CommittedEntry,
+  encodeCommand,
+  encodeCommandFromBytes,
+} from "../kv/index.js";
+
+const EMPTY = new Uint8Array(0);

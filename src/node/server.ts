@@ -1,0 +1,165 @@
+// Wires one node from its configuration: data dir, Raft log, KV state machine, peer transport,
+// client API and HTTP endpoints. Starts from the data dir when it holds a log; bootstraps from
+// --peers when it is empty; refuses a data dir of another cluster or member.
+
+import { Registry } from "prom-client";
+import { startHttpServer } from "../api/http.js";
+import { startClientServer } from "../api/server.js";
+import { KvStateMachine } from "../kv/index.js";
+import { bootstrap, type NodeId } from "../raft/index.js";
+import { openDataDir, restoreMemoryStorage } from "../storage/index.js";
+import { GrpcTransport } from "../transport/index.js";
+import type { NodeConfig } from "./config.js";
+import { clusterIdOf, hex, memberIdOf } from "./ids.js";
+import type { Logger } from "./logger.js";
+import { encodeMemberContext, type MemberInfo, MemberTable } from "./members.js";
+import { RaftKvNode } from "./node.js";
+
+export interface RunningNode {
+  readonly node: RaftKvNode;
+  readonly config: NodeConfig;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly metricsPort: number | null;
+  /** Graceful: transfer leadership, finish calls in flight, close everything. */
+  close(): Promise<void>;
+}
+
+export async function startNode(
+  config: NodeConfig,
+  deps: { logger: Logger; version: string; random?: () => number },
+): Promise<RunningNode> {
+  const log = deps.logger;
+  const clusterId = clusterIdOf(config.clusterToken, [...config.peers.keys()]);
+  const memberId = memberIdOf(config.clusterToken, config.name);
+  const initial = new Map<NodeId, MemberInfo>();
+  for (const [name, url] of config.peers) {
+    const id = memberIdOf(config.clusterToken, name);
+    const self = name === config.name;
+    initial.set(id, {
+      name,
+      peerURLs: [`http://${url}`],
+      clientURLs: self ? [`http://${config.advertiseClient}`] : [],
+    });
+  }
+
+  const dataDir = await openDataDir(config.dataDir, { name: config.name, clusterId, memberId, create: true });
+  const closers: (() => Promise<void>)[] = [() => dataDir.close()];
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn({ err }, "close failed"));
+  };
+  try {
+    const loaded = await dataDir.raftLog.load();
+    const storage = restoreMemoryStorage(loaded);
+    const fresh = storage.lastIndex() === 0 && storage.snapshot().meta.index === 0;
+    if (fresh) {
+      const contexts = new Map([...initial].map(([id, info]) => [id, encodeMemberContext(info)] as const));
+      const entries = bootstrap(storage, [...initial.keys()], contexts);
+      await dataDir.raftLog.save({ hardState: storage.hardState(), entries, snapshot: null });
+      log.info(
+        { cluster: hex(clusterId), member: hex(memberId), peers: Object.fromEntries(config.peers) },
+        "bootstrapped a new cluster",
+      );
+    } else {
+      log.info(
+        { lastIndex: storage.lastIndex(), commit: storage.hardState().commit },
+        "restarting from the data dir",
+      );
+    }
+
+    const kv = await KvStateMachine.open(dataDir.kv);
+    const members = MemberTable.fromEntries([...initial, ...(await kv.loadMembers())]);
+    // This member's own client URL is whatever it advertises now.
+    const selfInfo = members.get(memberId);
+    if (selfInfo !== undefined)
+      members.set(memberId, { ...selfInfo, clientURLs: [`http://${config.advertiseClient}`] });
+
+    let node: RaftKvNode | null = null;
+    const transport = new GrpcTransport({
+      clusterId,
+      memberId,
+      listen: config.listenPeer,
+      logger: log.child({ component: "transport" }),
+      onMessages: (msgs) => node?.receive(msgs),
+      onSnapshot: async (msg, chunks) => {
+        if (node === null) throw new Error("node not started");
+        await node.receiveSnapshot(msg, chunks);
+      },
+      onUnreachable: (id) => node?.reportUnreachable(id),
+    });
+    for (const [id, info] of members.entries()) {
+      const url = info.peerURLs[0];
+      if (id !== memberId && url !== undefined) transport.addPeer(id, url);
+    }
+    const { port: peerPort } = await transport.start();
+    closers.push(() => transport.close());
+
+    node = new RaftKvNode({
+      name: config.name,
+      memberId,
+      clusterId,
+      dataDir,
+      storage,
+      kv,
+      transport,
+      members,
+      timings: {
+        tickMs: config.tickMs,
+        electionTicks: config.electionTicks,
+        heartbeatTicks: config.heartbeatTicks,
+        requestTimeoutMs: config.requestTimeoutMs,
+      },
+      limits: {
+        maxPendingProposals: config.maxPendingProposals,
+        snapshotEntries: config.snapshotEntries,
+        snapshotCatchUpEntries: config.snapshotCatchUpEntries,
+      },
+      logger: log,
+      version: deps.version,
+      random: deps.random,
+    });
+    const started = node;
+    started.start();
+    closers.push(() => started.stop());
+
+    const registry = new Registry();
+    const client = await startClientServer({
+      backend: started,
+      listen: config.listenClient,
+      logger: log.child({ component: "api" }),
+      registry,
+      maxRequestBytes: config.maxRequestBytes,
+    });
+    closers.push(() => client.close(true));
+    let metricsPort: number | null = null;
+    if (config.listenMetrics !== "") {
+      const http = await startHttpServer({ backend: started, listen: config.listenMetrics, registry });
+      metricsPort = http.port;
+      closers.push(() => http.close());
+    }
+    log.info(
+      {
+        client: `${config.listenClient}`,
+        peer: config.listenPeer,
+        metrics: config.listenMetrics,
+        member: hex(memberId),
+      },
+      "raftkv is serving",
+    );
+    let closing: Promise<void> | null = null;
+    return {
+      node: started,
+      config,
+      clientPort: client.port,
+      peerPort,
+      metricsPort,
+      close: () => {
+        closing ??= closeAll();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

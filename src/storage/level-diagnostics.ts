@@ -1,0 +1,107 @@
+// What LevelDB (classic-level) does not tell through its API, read from its own files.
+//
+// classic-level opens LevelDB with paranoid_checks = false and reads with verify_checksums = false
+// (neither is exposed). With paranoid_checks off, LevelDB *skips* write-ahead-log records whose
+// checksum fails during recovery and opens anyway; the only trace is a line in the info log
+// `<db>/LOG`: "(ignoring error) <db>/000003.log: dropping 1234 bytes; Corruption: checksum mismatch".
+// (A record torn at the very end of the file — the writer died mid-write, so it was never synced —
+// is dropped silently, as it should be.) `recoveryDrops` finds those lines so the store can refuse
+// to open: the dropped records may have been acknowledged (synced) writes.
+
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+
+/** Lines of `<dbDir>/LOG` (written afresh by each open) reporting dropped log records. */
+export async function recoveryDrops(dbDir: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(join(dbDir, "LOG"), "latin1");
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .filter((line) => /: dropping \d+ bytes; /.test(line))
+    .map((line) => line.replace(/^\S+ \S+ /, "").trim());
+}
+
+interface TableRange {
+  readonly file: string;
+  readonly level: number;
+  readonly smallest: Buffer;
+  readonly largest: Buffer;
+}
+
+function unescapeLevelKey(text: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "\\" && text[i + 1] === "x" && /^[0-9a-f]{2}$/.test(text.slice(i + 2, i + 4))) {
+      bytes.push(Number.parseInt(text.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else {
+      bytes.push(text.charCodeAt(i) & 0xff);
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+/** Parse LevelDB's "leveldb.sstables" property: ` 17:123['a' @ 5 : 1 .. 'd' @ 9 : 1]` per file. */
+export function parseSstables(property: string): TableRange[] {
+  const ranges: TableRange[] = [];
+  let level = 0;
+  for (const line of property.split("\n")) {
+    const header = /^--- level (\d+) ---$/.exec(line);
+    if (header !== null) {
+      level = Number(header[1]);
+      continue;
+    }
+    const m = /^ (\d+):\d+\['(.*)' @ \d+ : \d+ \.\. '(.*)' @ \d+ : \d+\]$/.exec(line);
+    if (m === null) continue;
+    ranges.push({
+      file: `${m[1]!.padStart(6, "0")}.ldb`,
+      level,
+      smallest: unescapeLevelKey(m[2]!),
+      largest: unescapeLevelKey(m[3]!),
+    });
+  }
+  return ranges;
+}
+
+/** Table files (paths, newest level first) whose key range covers `key`; null when unknown. */
+export function tablesCovering(
+  db: unknown,
+  dbDir: string,
+  key: Buffer,
+): { path: string; level: number }[] | null {
+  let property: string;
+  try {
+    property = (db as { getProperty(name: string): string }).getProperty("leveldb.sstables");
+  } catch {
+    return null;
+  }
+  return parseSstables(property)
+    .filter((t) => Buffer.compare(t.smallest, key) <= 0 && Buffer.compare(key, t.largest) <= 0)
+    .map((t) => ({ path: join(dbDir, t.file), level: t.level }));
+}
+
+/**
+ * Where LevelDB keeps `key`: the table files whose key range covers it, or the write-ahead log
+ * when no table does (it is still in the memtable). Best effort, for error messages. With the
+ * damaged `value`, the tables are searched for its bytes (found when the block is not compressed),
+ * which names the one file that holds it.
+ */
+export async function locateKey(db: unknown, dbDir: string, key: Buffer, value?: Buffer): Promise<string> {
+  const tables = tablesCovering(db, dbDir, key);
+  if (tables === null) return `in ${dbDir}`;
+  if (tables.length === 0) return `in the write-ahead log ${join(dbDir, "*.log")} (no table file covers it)`;
+  if (value !== undefined && value.length >= 16) {
+    for (const table of tables) {
+      try {
+        if ((await readFile(table.path)).includes(value)) return `in table file ${table.path}`;
+      } catch {
+        // unreadable: keep looking
+      }
+    }
+  }
+  return `in table file ${tables.map((t) => `${t.path} (level ${t.level})`).join(" or ")}`;
+}
