@@ -749,10 +749,14 @@ export class Raft {
     if (m.context.byteLength > 0) this.#ackRead(m.from, m.context);
   }
 
-  #sendAppendsWhileOpen(to: NodeId, pr: Progress): void {
+  /** Send appends while the window allows; returns whether any was sent. */
+  #sendAppendsWhileOpen(to: NodeId, pr: Progress): boolean {
+    let sent = false;
     while (pr.next <= this.#log.lastIndex() && !pr.isPaused()) {
       if (!this.#sendAppend(to, pr)) break;
+      sent = true;
     }
+    return sent;
   }
 
   #maybeCommit(): boolean {
@@ -771,11 +775,10 @@ export class Raft {
   #bcastAppend(): void {
     for (const [id, pr] of this.#progress) {
       if (id === this.id) continue;
-      this.#sendAppendsWhileOpen(id, pr);
-      // Also tell followers that are caught up about a new commit index.
-      if (pr.match === this.#log.lastIndex() && pr.state === "replicate" && !pr.isPaused()) {
-        this.#sendAppend(id, pr, true);
-      }
+      // When there is nothing new to send, an empty append still carries the new commit index:
+      // a follower applies (and answers its forwarded writes and reads) without waiting for
+      // the next heartbeat (as etcd-io/raft's sendIfEmpty).
+      if (!this.#sendAppendsWhileOpen(id, pr)) this.#sendAppend(id, pr, true);
     }
   }
 
