@@ -58,6 +58,11 @@ export interface NodeOptions {
   readonly logger: Logger;
   readonly version: string;
   readonly random?: () => number;
+  /**
+   * This member's advertised client URLs: published through Raft once a leader is known, so that
+   * every member lists them (etcd's "publish"). Not given: nothing is published.
+   */
+  readonly clientURLs?: readonly string[];
 }
 
 interface ProposalWaiter {
@@ -130,7 +135,22 @@ export class RaftKvNode implements ApiBackend {
       onStateChange: (s) => this.#onStateChange(s),
     });
     this.#lastSnapshotIndex = opts.storage.snapshot().meta.index;
+    if (opts.clientURLs !== undefined) {
+      this.#publisher = new AttributePublisher(
+        {
+          memberId: opts.memberId,
+          kv: opts.kv,
+          hasLeader: () => this.raft.leaderId !== NONE && !this.#stopping,
+          proposeMemberAttributes: (attributes) => this.propose("memberAttributes", attributes),
+        },
+        opts.name,
+        opts.clientURLs,
+        opts.logger,
+      );
+    }
   }
+
+  readonly #publisher: AttributePublisher | null = null;
 
   // ---------------------------------------------------------------- lifecycle
 
@@ -138,6 +158,7 @@ export class RaftKvNode implements ApiBackend {
     this.#ticker = setInterval(() => {
       this.raft.tick();
       this.#retryStaleReads();
+      this.#publisher?.poke();
       this.#kick();
     }, this.#opts.timings.tickMs);
     this.#kick();
@@ -153,6 +174,7 @@ export class RaftKvNode implements ApiBackend {
     if (this.#ticker !== null) clearInterval(this.#ticker);
     this.#ticker = null;
     await this.#waitFor(() => !this.#readyInFlight, Date.now() + 5000);
+    await this.#applyChain.catch(() => undefined);
     this.#stopped = true;
     this.#failAll(new NodeError("RAFTKV_STOPPING"));
   }
@@ -230,7 +252,7 @@ export class RaftKvNode implements ApiBackend {
     };
   }
 
-  propose(kind: ProposalKind, req: object, encoded?: Buffer): Promise<object> {
+  propose(kind: ProposalKind | "memberAttributes", req: object, encoded?: Buffer): Promise<object> {
     if (this.#stopping || this.#fatal !== null) return Promise.reject(new NodeError("RAFTKV_STOPPING"));
     if (this.#proposals.size >= this.#opts.limits.maxPendingProposals) {
       return Promise.reject(new NodeError("RAFTKV_TOO_MANY_REQUESTS"));
@@ -306,6 +328,11 @@ export class RaftKvNode implements ApiBackend {
 
   async #handleReady(rd: Ready): Promise<void> {
     this.#send(rd.messagesNoWait);
+    if (this.#applyBacklog > MAX_APPLY_BACKLOG_ENTRIES || rd.snapshot !== null || this.#snapshotDue()) {
+      // Back-pressure, or the state machine must be exactly at the core's applied index.
+      await this.#applyChain;
+    }
+    if (this.#snapshotDue()) await this.#takeSnapshot();
     if (rd.snapshot !== null) await this.#installSnapshot(rd);
     if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
       await this.#opts.dataDir.raftLog.save({
@@ -319,16 +346,35 @@ export class RaftKvNode implements ApiBackend {
     ms.append(rd.entries);
     if (rd.hardState !== null) ms.setHardState(rd.hardState);
     this.#send(rd.messages);
-    if (rd.committed.length > 0) await this.#apply(rd.committed);
     for (const rs of rd.readStates) this.#onReadState(rs.index, rs.requestCtx);
+    if (rd.committed.length > 0) {
+      // Apply runs behind the loop (in order, one batch per Ready) so the next Ready's fsync
+      // overlaps this one's apply; the core's applied index runs ahead of the state machine's
+      // by at most the backlog, and reads wait on the state machine's.
+      const committed = rd.committed;
+      this.#applyBacklog += committed.length;
+      this.#applyChain = this.#applyChain.then(async () => {
+        await this.#apply(committed);
+        this.#applyBacklog -= committed.length;
+        this.#releaseReads();
+      });
+      this.#applyChain.catch((err: unknown) => this.#die(err));
+    }
     this.raft.advance(rd);
     this.#releaseReads();
-    await this.#maybeSnapshot();
   }
 
+  /** Applies queued behind the loop; always resolves in order. */
+  #applyChain: Promise<void> = Promise.resolve();
+  #applyBacklog = 0;
+
   async #apply(entries: readonly Entry[]): Promise<void> {
+    let published: Uint8Array[] | null = null;
     const committed: CommittedEntry[] = entries.map((e) => {
-      if (e.type !== "confChange") return { index: e.index, data: e.data };
+      if (e.type !== "confChange") {
+        if (isMemberAttributesEntry(e.data)) (published ??= []).push(e.data);
+        return { index: e.index, data: e.data };
+      }
       // Membership: the table and the transport change now; the KV store records the member
       // metadata in the same batch as the applied index, so it survives restarts and snapshots.
       const cc = this.#opts.members.applyConfChange(e.data, this.#opts.transport, this.memberId);
@@ -344,6 +390,22 @@ export class RaftKvNode implements ApiBackend {
       clearTimeout(w.timer);
       if (result instanceof Error) w.reject(result);
       else w.resolve(result);
+    }
+    if (published !== null) this.#onMembersPublished(published);
+  }
+
+  /** Applied memberAttributes: the member table follows the store; the publisher's call resolves. */
+  #onMembersPublished(published: readonly Uint8Array[]): void {
+    for (const data of published) {
+      const command = decodeCommand(data);
+      if (command.kind !== "memberAttributes") continue;
+      const stored = this.kv.member(command.request.ID);
+      if (stored !== undefined) this.#opts.members.set(command.request.ID, stored);
+      const w = this.#proposals.get(command.id);
+      if (w === undefined) continue;
+      this.#proposals.delete(command.id);
+      clearTimeout(w.timer);
+      w.resolve({});
     }
   }
 
@@ -391,9 +453,14 @@ export class RaftKvNode implements ApiBackend {
     this.#log.info({ index: snap.meta.index, applied: this.kv.appliedIndex }, "installed snapshot");
   }
 
-  async #maybeSnapshot(): Promise<void> {
-    const applied = this.raft.status().appliedIndex;
-    if (applied - this.#lastSnapshotIndex < this.#opts.limits.snapshotEntries) return;
+  #snapshotDue(): boolean {
+    return this.kv.appliedIndex - this.#lastSnapshotIndex >= this.#opts.limits.snapshotEntries;
+  }
+
+  /** Snapshot at the applied index (state machine and core agree: the apply chain is drained). */
+  async #takeSnapshot(): Promise<void> {
+    const applied = this.kv.appliedIndex;
+    if (applied !== this.raft.status().appliedIndex) return;
     const retain = this.#opts.limits.snapshotCatchUpEntries;
     // Applied KV writes are not synced; make them durable before the log behind them goes.
     await this.kv.persist();
@@ -406,6 +473,7 @@ export class RaftKvNode implements ApiBackend {
   }
 
   #die(err: unknown): void {
+    if (this.#fatal !== null) return;
     const e = err instanceof Error ? err : new Error(String(err));
     this.#fatal = e;
     this.#readyInFlight = false;
@@ -436,8 +504,13 @@ export class RaftKvNode implements ApiBackend {
     if (this.raft.leaderId === NONE) return; // wait for a leader (retried each tick until the deadline)
     const waiters = this.#readQueue;
     this.#readQueue = [];
-    const ctx = new Uint8Array(8);
-    new DataView(ctx.buffer).setBigUint64(0, BigInt(++this.#readSeq));
+    // The context names this member too: the leader keeps one pending read per context, so two
+    // followers' requests with the same bare sequence would collide (the later one is dropped and
+    // only retried an election timeout later).
+    const ctx = new Uint8Array(16);
+    const view = new DataView(ctx.buffer);
+    view.setBigUint64(0, BigInt(this.memberId));
+    view.setBigUint64(8, BigInt(++this.#readSeq));
     const key = Buffer.from(ctx).toString("latin1");
     const batch: ReadBatch = { ctx, key, waiters, index: -1, issuedAt: Date.now() };
     this.#readBatches.set(key, batch);
@@ -494,6 +567,7 @@ export class RaftKvNode implements ApiBackend {
 
   #onStateChange(s: { role: Role; term: number; leaderId: NodeId }): void {
     if (s.leaderId !== NONE) {
+      if (this.#publisher !== null) setImmediate(() => this.#publisher?.poke());
       // Reads waiting for an answer from a previous leader are asked again.
       for (const batch of this.#readBatches.values()) if (batch.index < 0) batch.issuedAt = 0;
     }
@@ -562,8 +636,12 @@ export class RaftKvNode implements ApiBackend {
 import {
   type CommandRequests,
   type CommittedEntry,
+  decodeCommand,
   encodeCommand,
   encodeCommandFromBytes,
 } from "../kv/index.js";
+import { AttributePublisher, isMemberAttributesEntry } from "./publish.js";
 
 const EMPTY = new Uint8Array(0);
+/** Committed entries handed to the state machine but not yet applied, before the loop waits. */
+const MAX_APPLY_BACKLOG_ENTRIES = 8192;
