@@ -4,7 +4,14 @@
 import type { RangeRequest, RangeResponse } from "../kv/types.js";
 
 /** The kinds of etcd writes that go through consensus. */
-export type ProposalKind = "put" | "deleteRange" | "txn" | "compaction";
+export type ProposalKind =
+  | "put"
+  | "deleteRange"
+  | "txn"
+  | "compaction"
+  | "leaseGrant"
+  | "leaseRevoke"
+  | "leaseCheckpoint";
 
 export interface Member {
   /** Member ID; below 2^53. */
@@ -45,6 +52,8 @@ export interface KvReader {
   readonly compactedRevision: number;
   /** Hash of the local KV store (Maintenance.Hash/HashKV). */
   hashKV(): number | Promise<number>;
+  /** Resolves once history below `revision` is physically removed (Compact with physical). */
+  waitCompaction?(revision: number): Promise<void>;
 }
 
 export interface ApiBackend {
@@ -73,4 +82,18 @@ export interface ApiBackend {
   snapshot(): AsyncIterable<Buffer>;
   /** Has a leader and is not stopping (gRPC health, /healthz). */
   ready(): boolean;
+  /**
+   * Membership changes (Cluster.MemberAdd / MemberRemove / MemberPromote), served by the leader:
+   * each resolves once the change is applied. Optional: a backend without them answers UNIMPLEMENTED.
+   */
+  memberAdd?(request: MemberAddRequest): Promise<{ member: Member; members: Member[] }>;
+  memberRemove?(id: number): Promise<Member[]>;
+  memberPromote?(id: number): Promise<Member[]>;
+}
+
+export interface MemberAddRequest {
+  peerURLs: string[];
+  isLearner: boolean;
+  /** raftkv extension (not sent by etcdctl): the new member's name. */
+  name?: string;
 }

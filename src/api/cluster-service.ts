@@ -1,11 +1,21 @@
-// etcdserverpb.Cluster: MemberList. Membership changes are answered UNIMPLEMENTED until the node
-// supports them.
+// etcdserverpb.Cluster: MemberList, and the membership changes MemberAdd (as a learner or a
+// voter), MemberRemove and MemberPromote, served by the leader (a follower answers etcd's
+// "not leader"; raftkv's client and `raftkv members` find the leader). MemberUpdate (changing a
+// member's peer URLs) is not served: a StatefulSet pod keeps its DNS name, so its URL never changes.
 
 import type { UntypedServiceImplementation } from "@grpc/grpc-js";
-import type { Member } from "./backend.js";
+import type { ApiBackend, Member } from "./backend.js";
 import { type HandlerContext, unary } from "./call.js";
-import { unimplemented } from "./errors.js";
-import type { MemberListRequest, MemberListResponse, WireMember } from "./wire.js";
+import { NodeError, unimplemented } from "./errors.js";
+import type {
+  MemberAddRequest,
+  MemberAddResponse,
+  MemberIdRequest,
+  MemberListRequest,
+  MemberListResponse,
+  MembersResponse,
+  WireMember,
+} from "./wire.js";
 
 const SERVICE = "etcdserverpb.Cluster";
 
@@ -19,8 +29,15 @@ export function toWireMember(member: Member): WireMember {
   };
 }
 
+/** A member ID from the wire: uint64 decoded as a number, so anything above 2^53 lost precision. */
+function memberIdOf(request: MemberIdRequest): number {
+  const id = Number(request.ID);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new NodeError("RAFTKV_MEMBER_NOT_FOUND");
+  return id;
+}
+
 export function clusterService(context: HandlerContext): UntypedServiceImplementation {
-  const backend = context.backend;
+  const backend: ApiBackend = context.backend;
   const list = (): MemberListResponse => ({
     header: context.header(),
     members: backend.members().map(toWireMember),
@@ -29,14 +46,46 @@ export function clusterService(context: HandlerContext): UntypedServiceImplement
     unary(context, SERVICE, method, () => {
       throw unimplemented(`Cluster.${method}`);
     });
+  const members = (change: Promise<Member[]>): Promise<MembersResponse> =>
+    change.then((all) => ({ header: context.header(), members: all.map(toWireMember) }));
   return {
     MemberList: unary(context, SERVICE, "MemberList", (request: MemberListRequest) =>
       // etcd 3.5 clients may ask for a linearizable list: serve it after a read barrier.
       request.linearizable ? backend.readBarrier().then(list) : list(),
     ),
-    MemberAdd: notYet("MemberAdd"),
-    MemberRemove: notYet("MemberRemove"),
+    MemberAdd:
+      backend.memberAdd === undefined
+        ? notYet("MemberAdd")
+        : unary(
+            context,
+            SERVICE,
+            "MemberAdd",
+            async (request: MemberAddRequest): Promise<MemberAddResponse> => {
+              const name = request.name === "" ? undefined : request.name;
+              const added = await backend.memberAdd!({
+                peerURLs: [...request.peerURLs],
+                isLearner: request.isLearner,
+                ...(name === undefined ? {} : { name }),
+              });
+              return {
+                header: context.header(),
+                member: toWireMember(added.member),
+                members: added.members.map(toWireMember),
+              };
+            },
+          ),
+    MemberRemove:
+      backend.memberRemove === undefined
+        ? notYet("MemberRemove")
+        : unary(context, SERVICE, "MemberRemove", (request: MemberIdRequest) =>
+            members(backend.memberRemove!(memberIdOf(request))),
+          ),
     MemberUpdate: notYet("MemberUpdate"),
-    MemberPromote: notYet("MemberPromote"),
+    MemberPromote:
+      backend.memberPromote === undefined
+        ? notYet("MemberPromote")
+        : unary(context, SERVICE, "MemberPromote", (request: MemberIdRequest) =>
+            members(backend.memberPromote!(memberIdOf(request))),
+          ),
   };
 }

@@ -20,7 +20,12 @@ export type NodeErrorCode =
   | "RAFTKV_LEARNER_NOT_SUPPORTED"
   | "RAFTKV_MEMBER_NOT_FOUND"
   | "RAFTKV_UNHEALTHY"
-  | "RAFTKV_CORRUPT";
+  | "RAFTKV_CORRUPT"
+  | "RAFTKV_MEMBER_BAD_URLS"
+  | "RAFTKV_PEER_URL_EXISTS"
+  | "RAFTKV_MEMBER_NOT_LEARNER"
+  | "RAFTKV_LEARNER_NOT_READY"
+  | "RAFTKV_TOO_MANY_LEARNERS";
 
 /**
  * An expected failure of the node: no leader, timed out, overloaded, stopping. Thrown (or rejected
@@ -80,6 +85,21 @@ export const STATUS_BY_CODE: Readonly<Record<NodeErrorCode, ApiStatus>> &
   RAFTKV_MEMBER_NOT_FOUND: entry(status.NOT_FOUND, "etcdserver: member not found"),
   RAFTKV_UNHEALTHY: entry(status.UNAVAILABLE, "etcdserver: unhealthy cluster"),
   RAFTKV_CORRUPT: entry(status.DATA_LOSS, "etcdserver: corrupt cluster"),
+  // Membership changes (Cluster.MemberAdd / MemberRemove / MemberPromote).
+  RAFTKV_MEMBER_BAD_URLS: entry(status.INVALID_ARGUMENT, "etcdserver: given member URLs are invalid"),
+  RAFTKV_PEER_URL_EXISTS: entry(status.FAILED_PRECONDITION, "etcdserver: Peer URLs already exists"),
+  RAFTKV_MEMBER_NOT_LEARNER: entry(
+    status.FAILED_PRECONDITION,
+    "etcdserver: can only promote a learner member",
+  ),
+  RAFTKV_LEARNER_NOT_READY: entry(
+    status.FAILED_PRECONDITION,
+    "etcdserver: can only promote a learner member which is in sync with leader",
+  ),
+  RAFTKV_TOO_MANY_LEARNERS: entry(
+    status.FAILED_PRECONDITION,
+    "etcdserver: too many learner members in cluster",
+  ),
   // Raft core codes (src/raft/errors.ts) the node may pass through unchanged.
   RAFTKV_PROPOSAL_DROPPED: LEADER_CHANGED,
   RAFTKV_TRANSFER_IN_PROGRESS: LEADER_CHANGED,

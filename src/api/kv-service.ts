@@ -143,7 +143,12 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       context,
       SERVICE,
       "Compact",
-      (request: CompactionRequest) => backend.propose("compaction", request),
+      async (request: CompactionRequest) => {
+        const response = await backend.propose("compaction", request);
+        // physical: answer once this member has removed the history (etcd waits for its own).
+        if (request.physical) await backend.kv.waitCompaction?.(request.revision);
+        return response;
+      },
       withHeader,
     ),
   };

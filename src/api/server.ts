@@ -1,5 +1,6 @@
-// The client-facing gRPC server: etcd v3's KV, Cluster and Maintenance services and gRPC health,
-// over an ApiBackend. Watch and Lease answer UNIMPLEMENTED until they are served.
+// The client-facing gRPC server: etcd v3's KV, Watch, Lease, Cluster and Maintenance services and
+// gRPC health, over an ApiBackend. Watch and Lease are served when the options give a watch hub
+// and a lease API, and answer UNIMPLEMENTED otherwise.
 
 import {
   Server,
@@ -10,6 +11,7 @@ import {
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
+import type { WatchHub } from "../kv/watch.js";
 import type { ApiBackend } from "./backend.js";
 import { HandlerContext, unary } from "./call.js";
 import { clusterService } from "./cluster-service.js";
@@ -17,9 +19,11 @@ import { unimplemented } from "./errors.js";
 import { healthService } from "./health-service.js";
 import { type KvServiceLimits, kvService, kvServiceDefinition } from "./kv-service.js";
 import { grpcBindAddress, parseListen } from "./listen.js";
+import { type LeaseApi, leaseService } from "./lease-service.js";
 import { maintenanceService } from "./maintenance-service.js";
 import { ApiMetrics } from "./metrics.js";
 import { apiServices } from "./proto.js";
+import { type WatchLimits, watchService, watchServiceDefinition } from "./watch-service.js";
 
 /** etcd's default --max-request-bytes. */
 export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
@@ -47,6 +51,11 @@ export interface ClientServerOptions {
   credentials?: ServerCredentials;
   /** How long close(true) waits for calls in flight before cancelling them. Default 5000. */
   gracefulCloseMs?: number;
+  /** Serves Watch from this hub (the node's applied state). */
+  watchHub?: WatchHub;
+  watchLimits?: WatchLimits;
+  /** Serves Lease. */
+  leases?: LeaseApi;
 }
 
 export interface ClientServer {
@@ -99,8 +108,19 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   server.addService(services.cluster, clusterService(context));
   server.addService(services.maintenance, maintenanceService(context));
   server.addService(services.health, healthService(context));
-  server.addService(services.watch, notServed(context, "Watch", services.watch));
-  server.addService(services.lease, notServed(context, "Lease", services.lease));
+  if (options.watchHub !== undefined) {
+    server.addService(
+      watchServiceDefinition(services.watch),
+      watchService(context, options.watchHub, options.watchLimits),
+    );
+  } else {
+    server.addService(services.watch, notServed(context, "Watch", services.watch));
+  }
+  if (options.leases !== undefined) {
+    server.addService(services.lease, leaseService(context, options.leases));
+  } else {
+    server.addService(services.lease, notServed(context, "Lease", services.lease));
+  }
 
   const address = grpcBindAddress(parseListen(options.listen));
   const credentials = options.credentials ?? ServerCredentials.createInsecure();

@@ -22,6 +22,30 @@ export interface MemberListResponse {
   members: WireMember[];
 }
 
+export interface MemberAddRequest {
+  peerURLs: string[];
+  isLearner: boolean;
+  /** raftkv extension (field 100): the new member's name. */
+  name: string;
+}
+
+export interface MemberAddResponse {
+  header?: ResponseHeader;
+  member: WireMember | null;
+  members: WireMember[];
+}
+
+/** MemberRemoveRequest and MemberPromoteRequest. */
+export interface MemberIdRequest {
+  ID: number;
+}
+
+/** MemberRemoveResponse and MemberPromoteResponse. */
+export interface MembersResponse {
+  header?: ResponseHeader;
+  members: WireMember[];
+}
+
 export interface StatusResponse {
   header?: ResponseHeader;
   version: string;

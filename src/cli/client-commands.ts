@@ -13,13 +13,13 @@ import {
 } from "../client/index.js";
 import type { KeyValue, ResponseOp } from "../kv/types.js";
 
-interface Common {
+export interface Common {
   endpoints: string;
   json?: boolean;
   timeoutMs: string;
 }
 
-function commonOptions(cmd: Command): Command {
+export function commonOptions(cmd: Command): Command {
   return cmd
     .addOption(
       new Option("--endpoints <list>", "comma-separated host:port")
@@ -30,7 +30,7 @@ function commonOptions(cmd: Command): Command {
     .option("--json", "print the response as JSON");
 }
 
-async function withClient<T>(o: Common, fn: (c: EtcdClient) => Promise<T>): Promise<void> {
+export async function withClient<T>(o: Common, fn: (c: EtcdClient) => Promise<T>): Promise<void> {
   const client = new EtcdClient(
     o.endpoints
       .split(",")

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "commander";
 import { runBench } from "./bench.js";
 import { addClientCommands } from "./client-commands.js";
 import { runDevCluster } from "./dev.js";
+import { addMemberCommands } from "./member-commands.js";
 import { runServer, serverOptions } from "./server.js";
 
 export const VERSION = "0.1.0";
@@ -23,6 +24,7 @@ function main(argv: string[]): void {
   });
 
   addClientCommands(program);
+  addMemberCommands(program);
 
   program
     .command("dev")

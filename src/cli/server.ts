@@ -11,8 +11,10 @@ import {
   parsePeers,
   positiveInt,
 } from "../node/config.js";
+import { type AutoCompactionConfig, parseAutoCompaction } from "../node/auto-compaction.js";
 import { createLogger, type LogFormat } from "../node/logger.js";
 import { startNode } from "../node/server.js";
+import { deployConfig, deployOptions } from "./deploy-options.js";
 
 function opt(flags: string, description: string, env: string, def?: string): Option {
   const o = new Option(flags, description).env(env);
@@ -117,7 +119,28 @@ export function serverOptions(): Option[] {
       "RAFTKV_LOG_FORMAT",
       DEFAULTS.logFormat,
     ).choices(["auto", "json", "pretty"]),
+    opt(
+      "--auto-compaction-mode <mode>",
+      "periodic (keep --auto-compaction-retention of time) or revision (keep that many revisions)",
+      "RAFTKV_AUTO_COMPACTION_MODE",
+      "periodic",
+    ).choices(["periodic", "revision"]),
+    opt(
+      "--auto-compaction-retention <n>",
+      "periodic: a duration (1h, 30m) or hours; revision: a count; 0 disables",
+      "RAFTKV_AUTO_COMPACTION_RETENTION",
+      "0",
+    ),
+    ...deployOptions(),
   ];
+}
+
+function autoCompactionFromOptions(o: Record<string, unknown>): AutoCompactionConfig {
+  try {
+    return parseAutoCompaction(String(o.autoCompactionMode ?? "periodic"), String(o.autoCompactionRetention ?? "0"));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }
 
 export function configFromOptions(o: Record<string, unknown>): NodeConfig {
@@ -125,11 +148,13 @@ export function configFromOptions(o: Record<string, unknown>): NodeConfig {
   const name = o.nameFromHostname ? hostname().split(".")[0]! : s("name");
   const listenClient = hostPort(s("listenClient"), "--listen-client");
   const listenPeer = hostPort(s("listenPeer"), "--listen-peer");
-  const advertisePeer = o.advertisePeer ? hostPort(s("advertisePeer"), "--advertise-peer") : listenPeer;
-  const advertiseClient = o.advertiseClient
-    ? hostPort(s("advertiseClient"), "--advertise-client")
-    : listenClient;
-  const peers = o.peers ? parsePeers(s("peers")) : new Map([[name, advertisePeer]]);
+  const deploy = deployConfig(o, name, listenClient, listenPeer);
+  const advertisePeer =
+    deploy.advertisePeer ?? (o.advertisePeer ? hostPort(s("advertisePeer"), "--advertise-peer") : listenPeer);
+  const advertiseClient =
+    deploy.advertiseClient ??
+    (o.advertiseClient ? hostPort(s("advertiseClient"), "--advertise-client") : listenClient);
+  const peers = deploy.peers ?? (o.peers ? parsePeers(s("peers")) : new Map([[name, advertisePeer]]));
   return checkConfig({
     name,
     dataDir: s("dataDir"),
@@ -150,6 +175,10 @@ export function configFromOptions(o: Record<string, unknown>): NodeConfig {
     maxPendingProposals: positiveInt(s("maxPendingProposals"), "--max-pending-proposals"),
     logLevel: s("logLevel"),
     logFormat: s("logFormat") as LogFormat,
+    initialClusterState: deploy.initialClusterState,
+    joinEndpoints: deploy.joinEndpoints,
+    mayBootstrap: deploy.mayBootstrap,
+    autoCompaction: autoCompactionFromOptions(o),
   });
 }
 

@@ -24,7 +24,9 @@ import type {
   HashResponse,
   HeaderOnlyResponse,
   HealthCheckResponse,
+  MemberAddResponse,
   MemberListResponse,
+  MembersResponse,
   SnapshotResponse,
   StatusResponse,
 } from "../api/wire.js";
@@ -151,6 +153,74 @@ export class EtcdClient {
     return this.#call(this.#services.cluster.MemberList, request, "repeatable");
   }
 
+  /**
+   * Adds a member (etcd's MemberAdd) — a learner with `isLearner` — and resolves once the change is
+   * applied. Membership changes are served by the leader: see leaderEndpoint(). `name` is a raftkv
+   * extension (etcd ignores it).
+   */
+  async memberAdd(
+    peerURLs: readonly string[],
+    options: { isLearner?: boolean; name?: string } = {},
+  ): Promise<MemberAddResponse> {
+    const request = {
+      peerURLs: [...peerURLs],
+      isLearner: options.isLearner ?? false,
+      name: options.name ?? "",
+    };
+    return this.#callOn(await this.leaderEndpoint(), this.#services.cluster.MemberAdd, request);
+  }
+
+  async memberRemove(id: number): Promise<MembersResponse> {
+    return this.#callOn(await this.leaderEndpoint(), this.#services.cluster.MemberRemove, { ID: id });
+  }
+
+  /** Promotes a learner to a voter; refused until the learner has caught up with the leader. */
+  async memberPromote(id: number): Promise<MembersResponse> {
+    return this.#callOn(await this.leaderEndpoint(), this.#services.cluster.MemberPromote, { ID: id });
+  }
+
+  /**
+   * The client endpoint (host:port) of the current leader: one of the endpoints if it answers as
+   * the leader, else the leader's published client URL from MemberList, else — for members that
+   * have not published one — the host of its peer URL with the client port of the endpoint that
+   * answered (every StatefulSet pod listens on the same ports). Rejects with "etcdserver: no
+   * leader" when no endpoint knows a leader.
+   */
+  async leaderEndpoint(): Promise<string> {
+    const answers = await Promise.all(
+      this.#endpoints.map(async (endpoint) => {
+        try {
+          const st = await this.status(endpoint);
+          return { endpoint, self: Number(st.header?.memberId ?? 0), leader: Number(st.leader) };
+        } catch {
+          return null;
+        }
+      }),
+    );
+    const live = answers.filter((a) => a !== null);
+    const leader = live.find((a) => a.leader !== 0)?.leader ?? 0;
+    const first = live[0];
+    if (leader === 0 || first === undefined) {
+      throw new EtcdClientError(status.UNAVAILABLE, "etcdserver: no leader", this.#endpoints.join(","));
+    }
+    const direct = live.find((a) => a.self === leader);
+    if (direct !== undefined) return endpointAddress(direct.endpoint);
+    const asker = live.find((a) => a.leader === leader) ?? first;
+    const list = await this.#callOn<MemberListResponse>(asker.endpoint, this.#services.cluster.MemberList, {
+      linearizable: false,
+    });
+    const member = list.members.find((m) => Number(m.ID) === leader);
+    const clientURL = member?.clientURLs[0];
+    if (clientURL !== undefined) return endpointAddress(clientURL);
+    const peerURL = member?.peerURLs[0];
+    if (peerURL !== undefined) {
+      const host = endpointAddress(peerURL).replace(/:\d+$/, "");
+      const port = endpointAddress(asker.endpoint).replace(/^.*:/, "");
+      return `${host}:${port}`;
+    }
+    throw new EtcdClientError(status.UNAVAILABLE, "etcdserver: no leader", asker.endpoint);
+  }
+
   /** Status of one member: `endpoint`, or the endpoint in use. */
   status(endpoint?: string): Promise<StatusResponse> {
     return this.#callOn(endpoint, this.#services.maintenance.Status, {});
@@ -223,16 +293,23 @@ export class EtcdClient {
 
   async #call<Response>(method: MethodDefinition<unknown, unknown>, request: object, policy: RetryPolicy) {
     const deadline = Date.now() + this.#timeoutMs;
-    const attempts = this.#endpoints.length;
+    const count = this.#endpoints.length;
+    // Each call walks the endpoints from the current one on its own: with calls in flight
+    // together, a shared cursor moved by each failure could send a call back to the endpoint that
+    // just failed it (or skip the good ones) before it tried each once.
+    let index = this.#current % count;
     for (let attempt = 1; ; attempt++) {
-      const address = endpointAddress(this.#currentEndpoint());
+      const address = endpointAddress(this.#endpoints[index]!);
       try {
         return await this.#unary<Response>(address, method, request, deadline);
       } catch (error) {
         const serviceError = error as ServiceError;
-        const again = attempt < attempts && Date.now() < deadline && retryable(serviceError, policy);
+        const again = attempt < count && Date.now() < deadline && retryable(serviceError, policy);
         if (!again) throw toClientError(error, address);
-        this.#current = (this.#current + 1) % this.#endpoints.length;
+        const next = (index + 1) % count;
+        // Later calls start from the next endpoint, unless another call already moved on.
+        if (this.#current === index) this.#current = next;
+        index = next;
       }
     }
   }

@@ -1,6 +1,7 @@
 // The public surface of the raftkv client.
 
 export { EtcdClient, EtcdClientError, type EtcdClientOptions, endpointAddress } from "./client.js";
+export { LeaseClient, type LeaseClientOptions } from "./lease.js";
 export { ALL_KEYS_END, type Bytes, prefixEnd, type RangeSelector, rangeOf, toBuffer } from "./keys.js";
 export {
   type CompareInput,
@@ -13,3 +14,4 @@ export {
   type RequestOpInput,
   type TxnInput,
 } from "./txn.js";
+export { type WatchOptions, WatchStream } from "./watch.js";

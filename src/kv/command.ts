@@ -18,6 +18,7 @@ import type {
   LeaseCheckpointRequest,
   LeaseGrantRequest,
   LeaseRevokeRequest,
+  Member,
   PutRequest,
   TxnRequest,
 } from "./types.js";
@@ -36,6 +37,12 @@ export interface CommandRequests {
   leaseGrant: LeaseGrantRequest;
   leaseRevoke: LeaseRevokeRequest;
   leaseCheckpoint: LeaseCheckpointRequest;
+  /**
+   * A member publishes its name and client URLs after it starts (etcd's "publish"): applied into
+   * the member metadata when that member exists; `peerURLs` and `isLearner` are ignored (they
+   * change only through membership changes).
+   */
+  memberAttributes: Member;
 }
 
 export type CommandKind = keyof CommandRequests;
@@ -56,6 +63,7 @@ export const KIND_CODES: Readonly<Record<CommandKind, number>> = {
   leaseGrant: 16,
   leaseRevoke: 17,
   leaseCheckpoint: 18,
+  memberAttributes: 32,
 };
 
 const MESSAGE_TYPES: Readonly<Record<CommandKind, string>> = {
@@ -66,6 +74,7 @@ const MESSAGE_TYPES: Readonly<Record<CommandKind, string>> = {
   leaseGrant: "etcdserverpb.LeaseGrantRequest",
   leaseRevoke: "etcdserverpb.LeaseRevokeRequest",
   leaseCheckpoint: "etcdserverpb.LeaseCheckpointRequest",
+  memberAttributes: "etcdserverpb.Member",
 };
 
 const KIND_BY_CODE = new Map<number, CommandKind>(

@@ -18,6 +18,15 @@
 //                                       without reading history.
 //   "n" + member id u64                 member metadata (JSON {name, peerURLs, clientURLs}),
 //                                       written with the membership-change entry that set it.
+//   "l" + lease id u64                  a live lease: granted TTL u64 | checkpointed remaining TTL
+//                                       u64 (0 = none), seconds (lease.ts). The keys attached to a
+//                                       lease are not stored here: each live key's record names its
+//                                       lease, and the attachment index is rebuilt from them.
+//
+// Metadata "compactdone" holds the revision up to which compaction has physically removed
+// history (compactor.ts); below "compacted" when a compaction is still running or was cut short.
+// Both "l" and "compactdone" were added to layout 1 without a version change: a store without
+// them reads as one with no leases that never compacted physically.
 //
 // RECORD: flags u8 (bit 0 tombstone) | modRevision u64 | createRevision u64 | version u64 |
 //         lease f64 | key length u32 | key | value
@@ -33,6 +42,7 @@ const REVISION = 0x72; // "r"
 const HISTORY = 0x68; // "h"
 const LATEST = 0x6b; // "k"
 const MEMBER = 0x6e; // "n"
+const LEASE = 0x6c; // "l"
 
 export const META_FORMAT = metaKey("format");
 export const META_APPLIED = metaKey("applied");
@@ -40,14 +50,16 @@ export const META_REVISION = metaKey("revision");
 export const META_COMPACTED = metaKey("compacted");
 export const META_IMPORTING = metaKey("importing");
 export const META_SYNC = metaKey("sync");
+export const META_COMPACT_DONE = metaKey("compactdone");
 
 /** Bounds (gte, lt) of whole keyspaces. */
 export const LATEST_RANGE = { gte: Buffer.of(LATEST), lt: Buffer.of(LATEST + 1) };
 export const HISTORY_RANGE = { gte: Buffer.of(HISTORY), lt: Buffer.of(HISTORY + 1) };
 export const REVISION_RANGE = { gte: Buffer.of(REVISION), lt: Buffer.of(REVISION + 1) };
 export const MEMBER_RANGE = { gte: Buffer.of(MEMBER), lt: Buffer.of(MEMBER + 1) };
+export const LEASE_RANGE = { gte: Buffer.of(LEASE), lt: Buffer.of(LEASE + 1) };
 
-const KEYSPACE_BYTES = new Set([META, REVISION, HISTORY, LATEST, MEMBER]);
+const KEYSPACE_BYTES = new Set([META, REVISION, HISTORY, LATEST, MEMBER, LEASE]);
 
 export const REVISION_BYTES = 12;
 const RECORD_HEADER_BYTES = 37;
@@ -116,6 +128,13 @@ export function parseRevisionKey(key: Uint8Array): { main: number; sub: number }
 export function memberKey(id: number): Buffer {
   const buf = Buffer.allocUnsafe(9);
   buf[0] = MEMBER;
+  writeU64(buf, id, 1);
+  return buf;
+}
+
+export function leaseKey(id: number): Buffer {
+  const buf = Buffer.allocUnsafe(9);
+  buf[0] = LEASE;
   writeU64(buf, id, 1);
   return buf;
 }

@@ -20,8 +20,11 @@
 import { createRequire } from "node:module";
 import type BTreeModule from "sorted-btree";
 import { type Command, decodeCommand, type RequestId } from "./command.js";
+import { Compactor } from "./compactor.js";
 import { crc32 } from "./crc32.js";
 import { KvError } from "./errors.js";
+import { type HistorySlice, previousVersion, readRevisions } from "./history.js";
+import { type Lease, type LeaseChanges, LeaseTable } from "./lease.js";
 import {
   decodeRecord,
   encodeRecord,
@@ -33,9 +36,11 @@ import {
   isLayoutKey,
   LATEST_RANGE,
   LAYOUT_VERSION,
+  LEASE_RANGE,
   latestKey,
   MEMBER_RANGE,
   META_APPLIED,
+  META_COMPACT_DONE,
   META_COMPACTED,
   META_FORMAT,
   META_IMPORTING,
@@ -57,7 +62,11 @@ import type {
   Compare,
   DeleteRangeRequest,
   DeleteRangeResponse,
+  Event,
   KeyValue,
+  LeaseGrantResponse,
+  LeaseRevokeResponse,
+  Member,
   MemberMetadata,
   PutRequest,
   PutResponse,
@@ -83,7 +92,9 @@ export interface KvDatabase {
   put(key: Buffer, value: Buffer): Promise<void>;
   batch(operations: BatchOp[], options?: { sync?: boolean }): Promise<void>;
   clear(range: { gt?: Buffer; lt?: Buffer }): Promise<void>;
-  iterator(options: KvReadOptions & { gte?: Buffer; lt?: Buffer }): KvIterator;
+  iterator(
+    options: KvReadOptions & { gt?: Buffer; gte?: Buffer; lt?: Buffer; reverse?: boolean; limit?: number },
+  ): KvIterator;
   snapshot(): KvSnapshot;
 }
 
@@ -105,10 +116,26 @@ interface KvIterator {
 export interface KvStateMachineOptions {
   /**
    * Whether a lease exists, for Put with a lease (etcd: "requested lease not found"). Must answer
-   * from replicated state only (deterministic). Without it every lease ID is accepted: there is no
-   * lease module yet.
+   * from replicated state only (deterministic). Default: the replicated lease table (lease.ts).
    */
   leaseExists?: (id: number) => boolean;
+  /** Physical compaction failed (it stops; the next Compact or a restart resumes it). */
+  onBackgroundError?: (err: Error) => void;
+}
+
+/**
+ * What one apply() (or snapshot import) changed, handed to onApplied listeners once it is in
+ * LevelDB: the watch hub and the leader's lease clock follow the store through these.
+ */
+export interface AppliedBatch {
+  /** The store revision after the batch; every revision up to it is readable from history. */
+  readonly revision: number;
+  readonly compactedRevision: number;
+  /** One per changed key, in revision then sub-revision order; prevKv always set when there was one. */
+  readonly events: readonly Event[];
+  readonly leases: LeaseChanges;
+  /** True after a snapshot import replaced the whole store: no events, the revision may jump. */
+  readonly snapshot: boolean;
 }
 
 /**
@@ -131,7 +158,13 @@ export interface MemberUpdate {
   member: MemberMetadata | null;
 }
 
-export type KvResult = PutResponse | DeleteRangeResponse | TxnResponse | CompactionResponse;
+export type KvResult =
+  | PutResponse
+  | DeleteRangeResponse
+  | TxnResponse
+  | CompactionResponse
+  | LeaseGrantResponse
+  | LeaseRevokeResponse;
 
 export type BatchOp = { type: "put"; key: Buffer; value: Buffer } | { type: "del"; key: Buffer };
 
@@ -173,15 +206,26 @@ export class KvStateMachine {
   #compactedRevision = 0;
   /** Sum of key and value lengths of the live keys. */
   #liveBytes = 0;
+  /** The stored member metadata, mirrored in memory (memberAttributes needs it on apply). */
+  #members = new Map<number, MemberMetadata>();
   #state: "idle" | "applying" | "importing" = "idle";
   /** The LevelDB write of the last apply, until it settles. */
   #pendingWrite: Promise<void> = Promise.resolve();
   /** Set when memory and LevelDB may disagree (failed write, failed import): refuse service. */
   #failure: Error | undefined;
+  /** Replicated lease state (lease.ts); the attachment index follows every #record. */
+  #leases = new LeaseTable();
+  /** Events of the apply in progress (handed to listeners once written). */
+  #events: Event[] = [];
+  readonly #listeners = new Set<(batch: AppliedBatch) => void>();
+  readonly #compactor: Compactor;
+  /** Compaction applied in the current batch, started once the batch is written. */
+  #compactionApplied = 0;
 
   private constructor(db: KvDatabase, options: KvStateMachineOptions) {
     this.#db = db;
-    this.#leaseExists = options.leaseExists ?? (() => true);
+    this.#leaseExists = options.leaseExists ?? ((id) => this.#leases.has(id));
+    this.#compactor = new Compactor(db, { done: 0, onError: options.onBackgroundError });
   }
 
   /**
@@ -235,6 +279,8 @@ export class KvStateMachine {
     try {
       const results = new Map<RequestId, KvResult | KvError>();
       const ops: BatchOp[] = [];
+      this.#events = [];
+      this.#compactionApplied = 0;
       let index = this.#appliedIndex;
       try {
         for (const entry of entries) {
@@ -259,22 +305,76 @@ export class KvStateMachine {
       );
       await this.#write(ops);
       this.#appliedIndex = index;
+      if (this.#compactionApplied > 0) this.#compactor.schedule(this.#compactionApplied);
+      this.#emit(false);
       return results;
     } finally {
       this.#state = "idle";
     }
   }
 
+  /**
+   * Calls `listener` after every apply() that wrote something and after every snapshot import,
+   * synchronously, once the batch is in LevelDB and before apply() resolves (so before the
+   * proposer learns its result). Returns a function that removes it.
+   */
+  onApplied(listener: (batch: AppliedBatch) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(snapshot: boolean): void {
+    const events = this.#events;
+    this.#events = [];
+    const batch: AppliedBatch = {
+      revision: this.#revision,
+      compactedRevision: this.#compactedRevision,
+      events,
+      leases: this.#leases.takeChanges(),
+      snapshot,
+    };
+    for (const listener of this.#listeners) listener(batch);
+  }
+
   #updateMembers(updates: readonly MemberUpdate[], ops: BatchOp[]): void {
     for (const { id, member } of updates) {
       if (member === null) {
+        this.#members.delete(id);
         ops.push({ type: "del", key: memberKey(id) });
       } else {
         const { name, peerURLs, clientURLs } = member;
+        this.#members.set(id, { name, peerURLs: [...peerURLs], clientURLs: [...clientURLs] });
         const value = Buffer.from(JSON.stringify({ name, peerURLs, clientURLs }), "utf8");
         ops.push({ type: "put", key: memberKey(id), value });
       }
     }
+  }
+
+  /**
+   * A member's published name and client URLs. Deterministic and idempotent: only a member the
+   * store knows (added by a membership change, not removed since) is updated, its peer URLs kept;
+   * an unchanged record writes nothing. No revision is taken: the KV data does not change.
+   */
+  #applyMemberAttributes(request: Member, ops: BatchOp[]): void {
+    const current = this.#members.get(request.ID);
+    if (current === undefined) return;
+    const clientURLs = request.clientURLs.filter((u) => typeof u === "string");
+    if (
+      current.name === request.name &&
+      current.clientURLs.length === clientURLs.length &&
+      current.clientURLs.every((u, i) => u === clientURLs[i])
+    ) {
+      return;
+    }
+    this.#updateMembers(
+      [{ id: request.ID, member: { name: request.name, peerURLs: current.peerURLs, clientURLs } }],
+      ops,
+    );
+  }
+
+  /** The stored metadata of one member. */
+  member(id: number): MemberMetadata | undefined {
+    return this.#members.get(id);
   }
 
   #applyCommand(command: Command, ops: BatchOp[]): KvResult | KvError | undefined {
@@ -292,8 +392,14 @@ export class KvStateMachine {
         case "compaction":
           return this.#compact(ops, command.request);
         case "leaseGrant":
+          return { header: header(this.#revision), ...this.#leases.grant(command.request, ops), error: "" };
         case "leaseRevoke":
+          return this.#revokeLease(ops, command.request.ID);
         case "leaseCheckpoint":
+          this.#leases.checkpoint(command.request, ops);
+          return { header: header(this.#revision) };
+        case "memberAttributes":
+          this.#applyMemberAttributes(command.request, ops);
           return undefined;
       }
     } catch (err) {
@@ -315,7 +421,27 @@ export class KvStateMachine {
     return ctx.sub > 0 ? ctx.main : this.#revision;
   }
 
-  #record(ctx: WriteContext, kv: KeyValue, tombstone: boolean): void {
+  /**
+   * etcd's LeaseRevoke: the attached keys are deleted as ONE write (one revision, none when no key
+   * is attached) in the same entry that removes the lease.
+   */
+  #revokeLease(ops: BatchOp[], id: number): LeaseRevokeResponse {
+    const names = this.#leases.keysToRevoke(id);
+    this.#writeRequest(ops, (ctx) => {
+      for (const name of names) {
+        const kv = this.#tree.get(name);
+        if (kv === undefined) throw new Error(`raftkv: lease ${id} holds missing key`);
+        this.#deleteKey(ctx, kv);
+      }
+    });
+    this.#leases.remove(id, ops);
+    return { header: header(this.#revision) };
+  }
+
+  /** `prev`: the key's live version before this change, if any (events, lease attachment). */
+  #record(ctx: WriteContext, kv: KeyValue, tombstone: boolean, prev: KeyValue | undefined): void {
+    this.#events.push({ type: tombstone ? "DELETE" : "PUT", kv, prevKv: prev ?? null });
+    this.#leases.reattach(kv.key.toString("latin1"), prev?.lease ?? 0, tombstone ? 0 : kv.lease);
     const sub = ctx.sub++;
     ctx.ops.push(
       { type: "put", key: revisionKey(ctx.main, sub), value: encodeRecord(kv, tombstone) },
@@ -352,7 +478,7 @@ export class KvStateMachine {
       value: req.ignoreValue ? (prev?.value ?? EMPTY_BYTES) : copyBytes(req.value),
       lease: req.ignoreLease ? (prev?.lease ?? 0) : req.lease,
     };
-    this.#record(ctx, kv, false);
+    this.#record(ctx, kv, false, prev);
     this.#tree.set(name, kv);
     this.#liveBytes += kv.key.length + kv.value.length - (prev ? prev.key.length + prev.value.length : 0);
     return { header: header(ctx.main), prevKv: req.prevKv && prev !== undefined ? prev : null };
@@ -364,15 +490,7 @@ export class KvStateMachine {
       victims.push(kv);
       return true;
     });
-    for (const kv of victims) {
-      this.#record(
-        ctx,
-        { key: kv.key, createRevision: 0, modRevision: ctx.main, version: 0, value: EMPTY_BYTES, lease: 0 },
-        true,
-      );
-      this.#tree.delete(kv.key.toString("latin1"));
-      this.#liveBytes -= kv.key.length + kv.value.length;
-    }
+    for (const kv of victims) this.#deleteKey(ctx, kv);
     return {
       header: header(this.#viewRevision(ctx)),
       deleted: victims.length,
@@ -380,13 +498,25 @@ export class KvStateMachine {
     };
   }
 
+  /** Deletes one live key (its tombstone takes the next sub-revision). */
+  #deleteKey(ctx: WriteContext, kv: KeyValue): void {
+    this.#record(
+      ctx,
+      { key: kv.key, createRevision: 0, modRevision: ctx.main, version: 0, value: EMPTY_BYTES, lease: 0 },
+      true,
+      kv,
+    );
+    this.#tree.delete(kv.key.toString("latin1"));
+    this.#liveBytes -= kv.key.length + kv.value.length;
+  }
+
   #compact(ops: BatchOp[], req: CompactionRequest): CompactionResponse {
     if (req.revision <= this.#compactedRevision) throw new KvError("RAFTKV_COMPACTED");
     if (req.revision > this.#revision) throw new KvError("RAFTKV_FUTURE_REVISION");
-    // Logical for now: reads below the compacted revision fail. Physically removing the
-    // superseded versions ("r" and "h" entries older than it, except each key's latest) is the
-    // compaction issue's work; the layout is ready for it.
+    // Logical at once: reads below the compacted revision fail from this entry on. The superseded
+    // versions are removed physically in the background once the batch is written (compactor.ts).
     this.#compactedRevision = req.revision;
+    this.#compactionApplied = req.revision;
     ops.push({ type: "put", key: META_COMPACTED, value: u64Bytes(req.revision) });
     return { header: header(this.#revision) };
   }
@@ -495,7 +625,18 @@ export class KvStateMachine {
     // The revision is in memory; make sure it is in LevelDB too.
     await this.#pendingWrite;
     this.#checkUsable();
-    return this.#rangeHistory(req, current);
+    let response: RangeResponse;
+    try {
+      response = await this.#rangeHistory(req, current);
+    } catch (err) {
+      // A compaction past the revision started meanwhile and removed what the read needed.
+      if (req.revision < this.#compactedRevision) throw new KvError("RAFTKV_COMPACTED", { cause: err });
+      throw err;
+    }
+    // Physical compaction starts only after the compacted revision moved: if it did not move
+    // past the revision, nothing the read saw was removed.
+    if (req.revision < this.#compactedRevision) throw new KvError("RAFTKV_COMPACTED");
+    return response;
   }
 
   #checkReadRevision(revision: number): void {
@@ -624,6 +765,49 @@ export class KvStateMachine {
     return members;
   }
 
+  // ---- Leases, history, compaction (lease.ts, history.ts, compactor.ts) ----
+
+  /** A live lease of the replicated table (read-only). */
+  lease(id: number): Lease | undefined {
+    return this.#leases.get(id);
+  }
+
+  /** Every live lease ID, ascending. */
+  leaseIds(): number[] {
+    return this.#leases.ids();
+  }
+
+  /**
+   * The versions written by revisions [from, to] (at most about `maxRecords`, whole revisions),
+   * for watch replay. Only revisions already handed to onApplied listeners are certain to be
+   * there; check compactedRevision after the read (see history.ts).
+   */
+  historyRecords(from: number, to: number, maxRecords: number): Promise<HistorySlice> {
+    this.#checkUsable();
+    return readRevisions(this.#db, from, to, maxRecords);
+  }
+
+  /** The version of `key` live just before revision (main, sub), from history: a replayed prev_kv. */
+  previousVersion(key: Buffer, main: number, sub: number): Promise<KeyValue | null> {
+    this.#checkUsable();
+    return previousVersion(this.#db, key, main, sub);
+  }
+
+  /** Resolves once history below `revision` is physically removed (Compact with `physical`). */
+  waitCompaction(revision: number): Promise<void> {
+    return this.#compactor.whenDone(Math.min(revision, this.#compactedRevision));
+  }
+
+  /** Revision up to which history is physically removed. */
+  get physicallyCompactedRevision(): number {
+    return this.#compactor.done;
+  }
+
+  /** Stops background work (physical compaction) before the database closes. */
+  async close(): Promise<void> {
+    await this.#compactor.pause();
+  }
+
   /** Bytes of the live keys and values (not history): a cheap stand-in for etcd's dbSize. */
   approximateBytes(): number {
     return this.#liveBytes;
@@ -693,6 +877,8 @@ export class KvStateMachine {
     this.#state = "importing";
     try {
       await this.#pendingWrite.catch(() => undefined);
+      // Physical compaction must not touch the keyspace being replaced; #load resumes it.
+      await this.#compactor.pause();
       this.#failure = new IncompleteImportError();
       this.#tree = new BTree<string, KeyValue>();
       this.#liveBytes = 0;
@@ -725,6 +911,8 @@ export class KvStateMachine {
       await this.#db.batch([{ type: "del", key: META_IMPORTING }], SYNCED);
       this.#failure = undefined;
       await this.#load();
+      this.#events = [];
+      this.#emit(true);
     } catch (err) {
       this.#failure ??= err instanceof Error ? err : new Error(String(err));
       throw err;
@@ -785,6 +973,8 @@ export class KvStateMachine {
     ]);
     this.#tree = new BTree<string, KeyValue>();
     this.#liveBytes = 0;
+    this.#members = new Map();
+    this.#leases = new LeaseTable();
     if (importing !== undefined) {
       this.#failure = new IncompleteImportError();
       return;
@@ -799,6 +989,7 @@ export class KvStateMachine {
         { type: "put", key: META_REVISION, value: u64Bytes(1) },
         { type: "put", key: META_COMPACTED, value: u64Bytes(0) },
       ]);
+      this.#compactor.resume(0, 0);
       return;
     }
     if (format[0] !== LAYOUT_VERSION) {
@@ -811,6 +1002,26 @@ export class KvStateMachine {
     this.#revision = readU64(revision, 0);
     this.#compactedRevision = readU64(compacted, 0);
     await this.#loadLatest();
+    this.#members = new Map(await this.loadMembers());
+    await this.#loadLeases();
+    const done = await this.#db.get(META_COMPACT_DONE);
+    this.#compactor.resume(done === undefined ? 0 : readU64(done, 0), this.#compactedRevision);
+  }
+
+  /** The lease records, then every live key attached to the lease its record names. */
+  async #loadLeases(): Promise<void> {
+    const iterator = this.#db.iterator({ ...LEASE_RANGE, keyEncoding: "buffer", valueEncoding: "buffer" });
+    try {
+      for (;;) {
+        const batch = await iterator.nextv(READ_BATCH);
+        if (batch.length === 0) break;
+        for (const [key, value] of batch) this.#leases.restore(readU64(key, 1), value);
+      }
+    } finally {
+      await iterator.close();
+    }
+    if (this.#leases.size === 0) return;
+    this.#tree.forEach((kv, name) => this.#leases.attachLoaded(name, kv.lease));
   }
 
   /** Rebuilds the in-memory index from "k" (key order) and the "r" records it points to. */

@@ -1,6 +1,7 @@
 // A node's configuration, parsed and checked in one place. The CLI maps flags and RAFTKV_*
 // variables onto it; tests build it directly.
 
+import type { AutoCompactionConfig } from "./auto-compaction.js";
 import type { LogFormat } from "./logger.js";
 
 export interface NodeConfig {
@@ -27,7 +28,25 @@ export interface NodeConfig {
   readonly maxPendingProposals: number;
   readonly logLevel: string;
   readonly logFormat: LogFormat;
+  /**
+   * How a node with an empty data dir starts (etcd's --initial-cluster-state): "new" bootstraps
+   * the cluster of --peers; "existing" joins a running cluster that already lists this member
+   * (added with `raftkv members add`); "auto" (StatefulSet pods) joins a running cluster if one
+   * answers — registering itself as a learner — and bootstraps only when none does. Default "new".
+   */
+  readonly initialClusterState?: InitialClusterState;
+  /** Client endpoints (host:port) of running members to ask when joining ("existing", "auto"). */
+  readonly joinEndpoints?: readonly string[];
+  /** "auto" only: whether this node is one of the initial members and so may bootstrap. */
+  readonly mayBootstrap?: boolean;
+  /**
+   * etcd's --auto-compaction-mode and --auto-compaction-retention (./auto-compaction.ts): the
+   * leader proposes Compact. Absent or retention 0: no auto-compaction (etcd's default).
+   */
+  readonly autoCompaction?: AutoCompactionConfig;
 }
+
+export type InitialClusterState = "new" | "existing" | "auto";
 
 export const DEFAULTS = {
   name: "default",

@@ -25,6 +25,7 @@ import { readSnapshotFile, writeSnapshotFile } from "../storage/index.js";
 import type { GrpcTransport } from "../transport/index.js";
 import type { Logger } from "./logger.js";
 import type { MemberTable } from "./members.js";
+import { type MemberAddInput, type MemberAddResult, Membership } from "./membership.js";
 
 export interface NodeTimings {
   /** Milliseconds per Raft tick. */
@@ -69,6 +70,8 @@ interface ProposalWaiter {
   readonly resolve: (r: object) => void;
   readonly reject: (e: Error) => void;
   readonly timer: NodeJS.Timeout;
+  /** Where the proposal went: this member (its own log) or the leader it was forwarded to. */
+  readonly leader: NodeId;
 }
 
 interface ReadWaiter {
@@ -263,6 +266,7 @@ export class RaftKvNode implements ApiBackend {
       encoded !== undefined
         ? encodeCommandFromBytes(id, kind, encoded)
         : encodeCommand(id, kind, req as CommandRequests[typeof kind]);
+    const leader = this.raft.leaderId;
     try {
       this.raft.propose(data);
     } catch (err) {
@@ -274,7 +278,7 @@ export class RaftKvNode implements ApiBackend {
         this.#proposals.delete(id);
         reject(new NodeError("RAFTKV_TIMEOUT"));
       }, this.#opts.timings.requestTimeoutMs);
-      this.#proposals.set(id, { resolve, reject, timer });
+      this.#proposals.set(id, { resolve, reject, timer, leader });
     });
   }
 
@@ -301,6 +305,35 @@ export class RaftKvNode implements ApiBackend {
 
   snapshot(): AsyncIterable<Buffer> {
     return this.kv.exportSnapshot();
+  }
+
+  // ---------------------------------------------------------------- membership (./membership.ts)
+
+  async memberAdd(request: MemberAddInput): Promise<MemberAddResult> {
+    return this.#membership().add(request);
+  }
+
+  async memberRemove(id: number): Promise<Member[]> {
+    return this.#membership().remove(id);
+  }
+
+  async memberPromote(id: number): Promise<Member[]> {
+    return this.#membership().promote(id);
+  }
+
+  #membershipChanges: Membership | null = null;
+
+  #membership(): Membership {
+    if (this.#stopping || this.#fatal !== null) throw new NodeError("RAFTKV_STOPPING");
+    this.#membershipChanges ??= new Membership({
+      raft: this.raft,
+      memberTable: this.#opts.members,
+      requestTimeoutMs: this.#opts.timings.requestTimeoutMs,
+      kick: () => this.#kick(),
+      waitFor: (cond, deadline) => this.#waitFor(cond, deadline),
+      listMembers: () => this.members(),
+    });
+    return this.#membershipChanges;
   }
 
   // ---------------------------------------------------------------- the loop
@@ -369,10 +402,10 @@ export class RaftKvNode implements ApiBackend {
   #applyBacklog = 0;
 
   async #apply(entries: readonly Entry[]): Promise<void> {
-    let published: Uint8Array[] | null = null;
+    const published: Uint8Array[] = [];
     const committed: CommittedEntry[] = entries.map((e) => {
       if (e.type !== "confChange") {
-        if (isMemberAttributesEntry(e.data)) (published ??= []).push(e.data);
+        if (isMemberAttributesEntry(e.data)) published.push(e.data);
         return { index: e.index, data: e.data };
       }
       // Membership: the table and the transport change now; the KV store records the member
@@ -391,7 +424,7 @@ export class RaftKvNode implements ApiBackend {
       if (result instanceof Error) w.reject(result);
       else w.resolve(result);
     }
-    if (published !== null) this.#onMembersPublished(published);
+    if (published.length > 0) this.#onMembersPublished(published);
   }
 
   /** Applied memberAttributes: the member table follows the store; the publisher's call resolves. */
@@ -469,7 +502,7 @@ export class RaftKvNode implements ApiBackend {
     await this.#opts.dataDir.raftLog.recordSnapshot(meta);
     await this.#opts.dataDir.raftLog.compact(this.#opts.storage.firstIndex() - 1);
     this.#lastSnapshotIndex = applied;
-    this.#log.debug({ index: applied, firstIndex: this.#opts.storage.firstIndex() }, "snapshot taken");
+    this.#log.info({ index: applied, firstIndex: this.#opts.storage.firstIndex() }, "snapshot taken");
   }
 
   #die(err: unknown): void {
@@ -566,6 +599,10 @@ export class RaftKvNode implements ApiBackend {
   // ---------------------------------------------------------------- helpers
 
   #onStateChange(s: { role: Role; term: number; leaderId: NodeId }): void {
+    if (s.leaderId !== this.#knownLeader) {
+      this.#knownLeader = s.leaderId;
+      this.#failForwarded(s.leaderId);
+    }
     if (s.leaderId !== NONE) {
       if (this.#publisher !== null) setImmediate(() => this.#publisher?.poke());
       // Reads waiting for an answer from a previous leader are asked again.
@@ -573,6 +610,25 @@ export class RaftKvNode implements ApiBackend {
     }
     this.#log.info({ role: s.role, term: s.term, leader: s.leaderId }, "raft state");
     for (const fn of this.#stateListeners) fn(s);
+  }
+
+  #knownLeader: NodeId = NONE;
+
+  /**
+   * Proposals forwarded to a leader that is no longer the leader fail now with "leader changed"
+   * instead of waiting out the request timeout: the old leader may have died, or dropped them
+   * (it refuses proposals while it hands leadership over). Their outcome is unknown, as after a
+   * timeout — the entry may still commit — but the client learns it at once and can go on, and a
+   * graceful stop does not wait for them. Proposals this member appended as leader keep waiting:
+   * after a handover the new leader holds them and commits them.
+   */
+  #failForwarded(newLeader: NodeId): void {
+    for (const [id, w] of this.#proposals) {
+      if (w.leader === this.memberId || w.leader === newLeader) continue;
+      this.#proposals.delete(id);
+      clearTimeout(w.timer);
+      w.reject(new NodeError("RAFTKV_LEADER_CHANGED"));
+    }
   }
 
   #nextRequestId(): bigint {

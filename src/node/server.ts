@@ -5,15 +5,18 @@
 import { Registry } from "prom-client";
 import { startHttpServer } from "../api/http.js";
 import { startClientServer } from "../api/server.js";
-import { KvStateMachine } from "../kv/index.js";
+import { WatchHub } from "../kv/watch.js";
 import { bootstrap, type NodeId } from "../raft/index.js";
-import { openDataDir, restoreMemoryStorage } from "../storage/index.js";
+import { restoreMemoryStorage } from "../storage/index.js";
 import { GrpcTransport } from "../transport/index.js";
 import type { NodeConfig } from "./config.js";
-import { clusterIdOf, hex, memberIdOf } from "./ids.js";
+import { hex, memberIdOf } from "./ids.js";
+import { prepareStart } from "./join.js";
+import { startKvServices } from "./kv-services.js";
 import type { Logger } from "./logger.js";
 import { encodeMemberContext, type MemberInfo, MemberTable } from "./members.js";
 import { RaftKvNode } from "./node.js";
+import { openKvStateMachine } from "./open-kv.js";
 
 export interface RunningNode {
   readonly node: RaftKvNode;
@@ -30,20 +33,17 @@ export async function startNode(
   deps: { logger: Logger; version: string; random?: () => number },
 ): Promise<RunningNode> {
   const log = deps.logger;
-  const clusterId = clusterIdOf(config.clusterToken, [...config.peers.keys()]);
-  const memberId = memberIdOf(config.clusterToken, config.name);
   const initial = new Map<NodeId, MemberInfo>();
+  // Every member must write the same bootstrap entries (same index and term, so same bytes): no
+  // client URLs here, as a member knows only its own. Each publishes its own once it runs.
   for (const [name, url] of config.peers) {
     const id = memberIdOf(config.clusterToken, name);
-    const self = name === config.name;
-    initial.set(id, {
-      name,
-      peerURLs: [`http://${url}`],
-      clientURLs: self ? [`http://${config.advertiseClient}`] : [],
-    });
+    initial.set(id, { name, peerURLs: [`http://${url}`], clientURLs: [] });
   }
 
-  const dataDir = await openDataDir(config.dataDir, { name: config.name, clusterId, memberId, create: true });
+  // The data dir, this member's identity and how it starts (bootstrap, restart, join): ./join.ts.
+  const plan = await prepareStart(config, log);
+  const { dataDir, clusterId, memberId } = plan;
   const closers: (() => Promise<void>)[] = [() => dataDir.close()];
   const closeAll = async (): Promise<void> => {
     for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn({ err }, "close failed"));
@@ -52,7 +52,9 @@ export async function startNode(
     const loaded = await dataDir.raftLog.load();
     const storage = restoreMemoryStorage(loaded);
     const fresh = storage.lastIndex() === 0 && storage.snapshot().meta.index === 0;
-    if (fresh) {
+    if (fresh && !plan.bootstrap) {
+      log.info({ cluster: hex(clusterId), member: hex(memberId) }, "joined: waiting for the leader's log");
+    } else if (fresh) {
       const contexts = new Map([...initial].map(([id, info]) => [id, encodeMemberContext(info)] as const));
       const entries = bootstrap(storage, [...initial.keys()], contexts);
       await dataDir.raftLog.save({ hardState: storage.hardState(), entries, snapshot: null });
@@ -67,8 +69,12 @@ export async function startNode(
       );
     }
 
-    const kv = await KvStateMachine.open(dataDir.kv);
-    const members = MemberTable.fromEntries([...initial, ...(await kv.loadMembers())]);
+    const kv = await openKvStateMachine(dataDir);
+    closers.push(() => kv.close());
+    // Subscribed before anything is applied: the hub starts at the store's revision.
+    const watchHub = new WatchHub(kv);
+    closers.push(async () => watchHub.close());
+    const members = MemberTable.fromEntries([...(plan.members ?? initial), ...(await kv.loadMembers())]);
     // This member's own client URL is whatever it advertises now.
     const selfInfo = members.get(memberId);
     if (selfInfo !== undefined)
@@ -117,10 +123,14 @@ export async function startNode(
       logger: log,
       version: deps.version,
       random: deps.random,
+      clientURLs: [`http://${config.advertiseClient}`],
     });
     const started = node;
     started.start();
     closers.push(() => started.stop());
+    if (plan.afterStart !== null) closers.push(plan.afterStart(started));
+    const kvServices = startKvServices(started, kv, config, log);
+    closers.push(() => kvServices.stop());
 
     const registry = new Registry();
     const client = await startClientServer({
@@ -129,6 +139,8 @@ export async function startNode(
       logger: log.child({ component: "api" }),
       registry,
       maxRequestBytes: config.maxRequestBytes,
+      watchHub,
+      leases: kvServices.leases,
     });
     closers.push(() => client.close(true));
     let metricsPort: number | null = null;

@@ -237,6 +237,9 @@ async function checkIdentity(
         `data dir ${dir} has an empty database (interrupted creation?)`,
       );
     }
+    if (opts.clusterId === 0 || opts.memberId === 0) {
+      throw new TypeError("a new data dir needs a non-zero cluster ID and member ID");
+    }
     const identity: StoredIdentity = {
       formatVersion: FORMAT_VERSION,
       name: opts.name,
@@ -266,7 +269,11 @@ async function checkIdentity(
     throw mismatch("storage format version", stored.formatVersion, FORMAT_VERSION);
   }
   if (stored.name !== opts.name) throw mismatch("member name", stored.name, opts.name);
-  if (stored.clusterId !== opts.clusterId) throw mismatch("cluster ID", stored.clusterId, opts.clusterId);
+  // Cluster ID 0, like member ID 0, means "not known yet": a member that joined a running cluster
+  // learned its cluster ID then, and reads it back from here on every restart.
+  if (opts.clusterId !== 0 && stored.clusterId !== opts.clusterId) {
+    throw mismatch("cluster ID", stored.clusterId, opts.clusterId);
+  }
   // Member ID 0 means "not known yet" (a restart before the node has read it): take the stored one.
   if (opts.memberId !== 0 && stored.memberId !== opts.memberId) {
     throw mismatch("member ID", stored.memberId, opts.memberId);

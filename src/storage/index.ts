@@ -5,6 +5,7 @@ export type { DataDir, DataDirIdentity, DataDirState, KvSublevel, OpenDataDirOpt
 export { dataDirExists, dataDirState, openDataDir } from "./data-dir.js";
 export type { StorageErrorCode } from "./errors.js";
 export { StorageError } from "./errors.js";
+export { unreadableTables } from "./level-diagnostics.js";
 export type { RawLevel } from "./level-log-store.js";
 export { LevelLogStore } from "./level-log-store.js";
 export type { LoadedLog, LogStore, LogUpdate } from "./log-store.js";

@@ -105,3 +105,52 @@ export async function locateKey(db: unknown, dbDir: string, key: Buffer, value?:
   }
   return `in table file ${tables.map((t) => `${t.path} (level ${t.level})`).join(" or ")}`;
 }
+
+interface RangeReadable {
+  getProperty(name: string): string;
+  iterator(options: { gte: Buffer; lte: Buffer; keyEncoding: "buffer"; valueEncoding: "buffer" }): {
+    nextv(size: number): Promise<unknown[]>;
+    close(): Promise<void>;
+  };
+}
+
+/**
+ * The table files that hold a block LevelDB cannot read (bad compression, bad block layout), for
+ * the message of a failed load: LevelDB's "Corruption: corrupted compressed block contents" names
+ * no file. Each table's own key range is read in turn. That read covers every block of the table
+ * (and parts of the tables overlapping it), so a table whose range reads back is sound; a failing
+ * table that overlaps no other failing table is the damaged one; otherwise all failing tables are
+ * suspects and all are named. Best effort: [] when nothing fails (the damage is elsewhere).
+ */
+export async function unreadableTables(db: unknown, dbDir: string): Promise<string[]> {
+  const level = db as RangeReadable;
+  let tables: TableRange[];
+  try {
+    tables = parseSstables(level.getProperty("leveldb.sstables"));
+  } catch {
+    return [];
+  }
+  const failed = new Set<TableRange>();
+  for (const table of tables) {
+    const iterator = level.iterator({
+      gte: table.smallest,
+      lte: table.largest,
+      keyEncoding: "buffer",
+      valueEncoding: "buffer",
+    });
+    try {
+      while ((await iterator.nextv(1000)).length > 0) {
+        // read through every block of the table
+      }
+    } catch {
+      failed.add(table);
+    } finally {
+      await iterator.close().catch(() => {});
+    }
+  }
+  const overlaps = (a: TableRange, b: TableRange): boolean =>
+    Buffer.compare(a.smallest, b.largest) <= 0 && Buffer.compare(b.smallest, a.largest) <= 0;
+  const suspects = [...failed];
+  const sure = suspects.filter((t) => !suspects.some((o) => o !== t && overlaps(o, t)));
+  return (sure.length > 0 ? sure : suspects).map((t) => join(dbDir, t.file));
+}

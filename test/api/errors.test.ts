@@ -42,6 +42,20 @@ describe("the error table", () => {
       RAFTKV_MEMBER_NOT_FOUND: [status.NOT_FOUND, "etcdserver: member not found"],
       RAFTKV_UNHEALTHY: [status.UNAVAILABLE, "etcdserver: unhealthy cluster"],
       RAFTKV_CORRUPT: [status.DATA_LOSS, "etcdserver: corrupt cluster"],
+      RAFTKV_MEMBER_BAD_URLS: [status.INVALID_ARGUMENT, "etcdserver: given member URLs are invalid"],
+      RAFTKV_PEER_URL_EXISTS: [status.FAILED_PRECONDITION, "etcdserver: Peer URLs already exists"],
+      RAFTKV_MEMBER_NOT_LEARNER: [
+        status.FAILED_PRECONDITION,
+        "etcdserver: can only promote a learner member",
+      ],
+      RAFTKV_LEARNER_NOT_READY: [
+        status.FAILED_PRECONDITION,
+        "etcdserver: can only promote a learner member which is in sync with leader",
+      ],
+      RAFTKV_TOO_MANY_LEARNERS: [
+        status.FAILED_PRECONDITION,
+        "etcdserver: too many learner members in cluster",
+      ],
     };
     for (const [code, [grpcCode, details]] of Object.entries(expected)) {
       expect(statusOf(new NodeError(code as NodeErrorCode)), code).toEqual({ code: grpcCode, details });

@@ -10,6 +10,13 @@ import { EtcdClient } from "../../src/client/index.js";
 
 export const CLI = resolve(import.meta.dirname, "../../dist/src/cli/main.js");
 
+/** Tests restart nodes on the same ports: reconnect within a tick, not grpc-js's 1 s and more. */
+export const FAST_RECONNECT = {
+  "grpc.initial_reconnect_backoff_ms": 50,
+  "grpc.min_reconnect_backoff_ms": 50,
+  "grpc.max_reconnect_backoff_ms": 250,
+} as const;
+
 /** A free TCP port on 127.0.0.1 (the OS picks; released before use). */
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -24,9 +31,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Poll `cond` until it returns a truthy value or `timeoutMs` passes. */
+type Falsy = null | undefined | false | 0 | "";
+
 export async function waitFor<T>(
   what: string,
-  cond: () => Promise<T> | T,
+  cond: () => Promise<T | Falsy> | T | Falsy,
   timeoutMs = 10_000,
   everyMs = 25,
 ): Promise<T> {
@@ -35,7 +44,7 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const v = await cond();
-      if (v) return v;
+      if (v) return v as T;
     } catch (err) {
       lastErr = err;
     }
@@ -73,6 +82,12 @@ export class ProcCluster {
   readonly #token: string;
   #peers = "";
   readonly #clients: EtcdClient[] = [];
+  #unreap: () => void = () => undefined;
+
+  /** name=host:port of every member, as given to --peers. */
+  get peers(): string {
+    return this.#peers;
+  }
 
   private constructor(root: string, extra: readonly string[], token: string) {
     this.root = root;
@@ -80,29 +95,56 @@ export class ProcCluster {
     this.#token = token;
   }
 
+  /**
+   * Starts `size` nodes and waits for a leader. Free ports are picked then released, so another
+   * process may take one first: a start that fails on a port in use is tried again, once.
+   */
   static async start(o: ClusterOptions): Promise<ProcCluster> {
+    try {
+      return await ProcCluster.#startOnce(o);
+    } catch (err) {
+      if (!/EADDRINUSE/.test((err as Error).message)) throw err;
+      return await ProcCluster.#startOnce(o);
+    }
+  }
+
+  static async #startOnce(o: ClusterOptions): Promise<ProcCluster> {
     const c = new ProcCluster(
       mkdtempSync(join(tmpdir(), "raftkv-test-")),
       o.extraArgs ?? [],
       o.token ?? "test",
     );
-    for (let i = 0; i < o.size; i++) {
-      const name = `n${i + 1}`;
-      c.nodes.push({
-        name,
-        clientPort: await freePort(),
-        peerPort: await freePort(),
-        metricsPort: await freePort(),
-        dataDir: join(c.root, name),
-        proc: null,
-        output: "",
-        exitCode: null,
-        exitSignal: null,
-      });
+    // If the test process dies without its afterAll, its nodes die with it.
+    const reap = (): void => {
+      for (const n of c.nodes) n.proc?.kill("SIGKILL");
+    };
+    process.once("exit", reap);
+    c.#unreap = () => process.off("exit", reap);
+    try {
+      for (let i = 0; i < o.size; i++) {
+        const name = `n${i + 1}`;
+        c.nodes.push({
+          name,
+          clientPort: await freePort(),
+          peerPort: await freePort(),
+          metricsPort: await freePort(),
+          dataDir: join(c.root, name),
+          proc: null,
+          output: "",
+          exitCode: null,
+          exitSignal: null,
+        });
+      }
+      c.#peers = c.nodes.map((n) => `${n.name}=127.0.0.1:${n.peerPort}`).join(",");
+      for (const n of c.nodes) c.spawn(n);
+      await c.waitForLeader();
+    } catch (err) {
+      const report = c.nodes
+        .map((n) => `--- ${n.name} (exit ${n.exitCode ?? n.exitSignal ?? "-"}):\n${n.output.slice(-1500)}`)
+        .join("\n");
+      await c.stop();
+      throw new Error(`${(err as Error).message}\n${report}`);
     }
-    c.#peers = c.nodes.map((n) => `${n.name}=127.0.0.1:${n.peerPort}`).join(",");
-    for (const n of c.nodes) c.spawn(n);
-    await c.waitForLeader();
     return c;
   }
 
@@ -159,7 +201,7 @@ export class ProcCluster {
   client(nodes: readonly ProcNode[] = this.nodes, timeoutMs = 5000): EtcdClient {
     const c = new EtcdClient(
       nodes.map((n) => this.endpoint(n)),
-      { timeoutMs },
+      { timeoutMs, channelOptions: FAST_RECONNECT },
     );
     this.#clients.push(c);
     return c;
@@ -167,29 +209,38 @@ export class ProcCluster {
 
   /** The node every live node agrees is leader. */
   async waitForLeader(timeoutMs = 15_000): Promise<ProcNode> {
-    return waitFor<ProcNode | null>(
-      "a leader",
-      async () => {
-        const live = this.nodes.filter((n) => n.proc !== null);
-        const leaders = new Set<number>();
-        let idOf: Map<number, ProcNode> = new Map();
-        for (const n of live) {
-          const c = new EtcdClient([this.endpoint(n)], { timeoutMs: 1000 });
-          try {
-            const s = await c.status();
+    // One client per node for the whole wait: a fresh channel per poll is slow on a busy machine.
+    const clients = new Map<ProcNode, EtcdClient>();
+    const clientOf = (n: ProcNode): EtcdClient => {
+      let c = clients.get(n);
+      if (c === undefined) {
+        c = new EtcdClient([this.endpoint(n)], { timeoutMs: 1000, channelOptions: FAST_RECONNECT });
+        clients.set(n, c);
+      }
+      return c;
+    };
+    try {
+      return await waitFor<ProcNode>(
+        "a leader",
+        async () => {
+          const live = this.nodes.filter((n) => n.proc !== null);
+          const leaders = new Set<number>();
+          const idOf = new Map<number, ProcNode>();
+          for (const n of live) {
+            const s = await clientOf(n).status();
             if (Number(s.leader) === 0) return null;
             leaders.add(Number(s.leader));
-            idOf = idOf.set(Number(s.header?.memberId ?? 0), n);
-          } finally {
-            c.close();
+            idOf.set(Number(s.header?.memberId ?? 0), n);
           }
-        }
-        if (leaders.size !== 1) return null;
-        return idOf.get([...leaders][0]!) ?? null;
-      },
-      timeoutMs,
-      50,
-    ) as Promise<ProcNode>;
+          if (leaders.size !== 1) return null;
+          return idOf.get([...leaders][0]!) ?? null;
+        },
+        timeoutMs,
+        50,
+      );
+    } finally {
+      for (const c of clients.values()) c.close();
+    }
   }
 
   async kill(n: ProcNode, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
@@ -200,9 +251,66 @@ export class ProcCluster {
     await exited;
   }
 
+  /** Resolves with the exit code (null when killed by a signal) once the process has exited. */
+  async waitForExit(n: ProcNode, timeoutMs = 10_000): Promise<number | null> {
+    const p = n.proc;
+    if (p !== null) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          new Promise((r) => p.once("exit", r)),
+          new Promise((_, rej) => {
+            timer = setTimeout(
+              () => rej(new Error(`${n.name} did not exit within ${timeoutMs} ms`)),
+              timeoutMs,
+            );
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return n.exitCode;
+  }
+
+  /** Waits until the node's output (stdout and stderr) matches `re`; returns the match. */
+  async waitForOutput(n: ProcNode, re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+    try {
+      return await waitFor(`${n.name} to log ${re}`, () => re.exec(n.output), timeoutMs);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; ${n.name}'s last output:\n${n.output.slice(-3000)}`);
+    }
+  }
+
+  /** The member ID a node reports in its response headers. */
+  async memberId(n: ProcNode): Promise<number> {
+    const c = new EtcdClient([this.endpoint(n)], { timeoutMs: 2000 });
+    try {
+      return Number((await c.status()).header?.memberId ?? 0);
+    } finally {
+      c.close();
+    }
+  }
+
+  /** The last lines each node printed (for a failed test's report), the noise left out. */
+  tails(lines = 25): string {
+    return this.nodes
+      .map((n) => {
+        const kept = n.output
+          .split("\n")
+          .filter((l) => l.length > 0 && !l.startsWith("readies "))
+          .slice(-lines)
+          .map((l) => (l.length > 400 ? `${l.slice(0, 400)}…` : l));
+        return `--- ${n.name} (${n.proc === null ? `exited ${n.exitCode ?? n.exitSignal}` : "running"}):\n${kept.join("\n")}`;
+      })
+      .join("\n");
+  }
+
+  /** Every node's process is killed (SIGKILL), every client closed, the temp dir removed. */
   async stop(): Promise<void> {
     for (const c of this.#clients) c.close();
     await Promise.all(this.nodes.map((n) => this.kill(n, "SIGKILL")));
+    this.#unreap();
     rmSync(this.root, { recursive: true, force: true });
   }
 }

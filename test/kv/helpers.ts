@@ -168,6 +168,11 @@ export class Harness {
     return ok(await this.run("txn", req)) as TxnResponse;
   }
 
+  /** Grants leases (no revision is taken), so puts may name them. */
+  async grant(...ids: number[]): Promise<void> {
+    for (const id of ids) ok(await this.run("leaseGrant", { ID: id, TTL: 60 }));
+  }
+
   /** Keys (latin1) of a range at the latest revision. */
   keys(key: string, rangeEnd = "", extra: Partial<RangeRequest> = {}): string[] {
     return this.sm.range(rangeReq(key, rangeEnd, extra)).kvs.map((kv) => s(kv.key));

@@ -50,6 +50,7 @@ describe("put", () => {
   });
 
   it("keeps value or lease with ignore_value / ignore_lease", async () => {
+    await h.grant(7, 9);
     await h.put("a", "1", { lease: 7 });
     await h.put("a", "", { ignoreValue: true, lease: 9 });
     expect(summary(h.sm.range(rangeOf("a")).kvs[0])).toMatchObject({ value: "1", lease: 9, v: 2 });
@@ -151,12 +152,14 @@ describe("compaction", () => {
 });
 
 describe("apply", () => {
-  it("treats empty entries as no-ops and ignores lease commands", async () => {
+  it("treats empty entries as no-ops; lease commands take no revision", async () => {
+    const grant = h.entry("leaseGrant", { TTL: 5, ID: 1 });
     const results = await h.sm.apply([
       { index: 1, data: new Uint8Array(0) },
-      { index: 2, data: h.entry("leaseGrant", { TTL: 5, ID: 1 }).data },
+      { index: 2, data: grant.data },
     ]);
-    expect(results.size).toBe(0);
+    expect(results.size).toBe(1);
+    expect(results.get(grant.id)).toMatchObject({ ID: 1, TTL: 5 });
     expect(h.sm.appliedIndex).toBe(2);
     expect(h.sm.revision).toBe(1);
   });

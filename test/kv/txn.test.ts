@@ -19,6 +19,7 @@ import {
 let h: Harness;
 beforeEach(async () => {
   h = await Harness.create();
+  await h.grant(3, 4); // leases take no revision
   await h.put("a", "1"); // rev 2
   await h.put("a", "2", { lease: 3 }); // rev 3: a version 2, create 2, mod 3, lease 3
   await h.put("b", "x"); // rev 4

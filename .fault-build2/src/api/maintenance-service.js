@@ -1,0 +1,129 @@
+// etcdserverpb.Maintenance: Status, Hash, HashKV, Snapshot (a stream), MoveLeader; Alarm answers
+// that no alarm is raised (raftkv raises none yet) and Defragment succeeds doing nothing (LevelDB
+// compacts itself).
+import { createHash } from "node:crypto";
+import { status } from "@grpc/grpc-js";
+import { unary } from "./call.js";
+const SERVICE = "etcdserverpb.Maintenance";
+export function maintenanceService(context) {
+    const backend = context.backend;
+    const headerOnly = () => ({ header: context.header() });
+    return {
+        Status: unary(context, SERVICE, "Status", () => {
+            const node = backend.status();
+            return {
+                header: context.header(),
+                version: node.version,
+                dbSize: node.dbSize,
+                leader: node.leader,
+                raftIndex: node.raftIndex,
+                raftTerm: node.raftTerm,
+                raftAppliedIndex: node.raftAppliedIndex,
+                errors: node.errors,
+                dbSizeInUse: node.dbSize,
+                isLearner: node.isLearner,
+                storageVersion: "",
+                dbSizeQuota: 0,
+            };
+        }),
+        Hash: unary(context, SERVICE, "Hash", async () => {
+            const revision = backend.kv.revision;
+            const hash = await backend.kv.hashKV();
+            return { header: context.header(revision), hash };
+        }),
+        HashKV: unary(context, SERVICE, "HashKV", async (_request) => {
+            // The hash covers the newest revision; a request for an older one gets the newest too and
+            // hashRevision says which (clients compare hashes at equal hashRevision).
+            const revision = backend.kv.revision;
+            const hash = await backend.kv.hashKV();
+            const compactRevision = backend.kv.compactedRevision;
+            return { header: context.header(revision), hash, compactRevision, hashRevision: revision };
+        }),
+        Alarm: unary(context, SERVICE, "Alarm", () => ({ header: context.header(), alarms: [] })),
+        Defragment: unary(context, SERVICE, "Defragment", headerOnly),
+        MoveLeader: unary(context, SERVICE, "MoveLeader", async (request) => {
+            await backend.moveLeader(request.targetID);
+            return headerOnly();
+        }),
+        Snapshot: snapshotHandler(context),
+    };
+}
+function snapshotHandler(context) {
+    const metrics = context.bind("server_stream", SERVICE, "Snapshot");
+    return (call) => {
+        const startMs = performance.now();
+        streamSnapshot(context, call).then(() => {
+            metrics.done(startMs, status.OK);
+            call.end();
+        }, (error) => {
+            const mapped = context.statusFor(error, "Snapshot");
+            metrics.done(startMs, mapped.code);
+            call.emit("error", mapped);
+        });
+    };
+}
+/** etcd appends a SHA-256 to the snapshot, after padding the data to a multiple of 512 bytes. */
+const SNAPSHOT_ALIGN_BYTES = 512;
+const SHA256_BYTES = 32;
+/**
+ * Streams the backend's snapshot in etcd's framing, so `etcdctl snapshot save` accepts it: the
+ * chunks as they come, then zero padding to a multiple of 512 bytes and the SHA-256 of all of that
+ * (etcdctl checks size % 512 == 32; `snapshot restore` checks the digest). A raftkv reader strips
+ * the last 32 bytes and the padding (zeros after the data's own trailer). The total is not known
+ * up front: remainingBytes is a lower bound (the digest still to come) until the last message,
+ * which says 0. Stops early when the client goes away; waits for "drain" to bound buffering.
+ */
+async function streamSnapshot(context, call) {
+    let gone = false;
+    const onGone = () => {
+        gone = true;
+    };
+    call.once("cancelled", onGone);
+    call.once("close", onGone);
+    const iterator = context.backend.snapshot()[Symbol.asyncIterator]();
+    const digest = createHash("sha256");
+    let total = 0;
+    let finished = false;
+    try {
+        const send = async (message) => {
+            if (total === 0) {
+                message.header = context.header();
+                message.version = context.backend.status().version;
+            }
+            total += message.blob.length;
+            if (!call.write(message))
+                await drained(call);
+        };
+        for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
+            if (gone)
+                return;
+            digest.update(next.value);
+            await send({ remainingBytes: SHA256_BYTES, blob: next.value, version: "" });
+        }
+        finished = true;
+        const padding = Buffer.alloc((SNAPSHOT_ALIGN_BYTES - (total % SNAPSHOT_ALIGN_BYTES)) % SNAPSHOT_ALIGN_BYTES);
+        digest.update(padding);
+        if (!gone)
+            await send({ remainingBytes: 0, blob: Buffer.concat([padding, digest.digest()]), version: "" });
+    }
+    finally {
+        call.off("cancelled", onGone);
+        call.off("close", onGone);
+        if (!finished)
+            await iterator.return?.();
+    }
+}
+function drained(call) {
+    return new Promise((resolve) => {
+        const done = () => {
+            call.off("drain", done);
+            call.off("close", done);
+            call.off("cancelled", done);
+            resolve();
+        };
+        call.on("drain", done);
+        call.on("close", done);
+        call.on("cancelled", done);
+    });
+}
+//# sourceMappingURL=maintenance-service.js.map

@@ -1,0 +1,1 @@
+export declare function runBench(o: Record<string, string | boolean | undefined>): Promise<void>;

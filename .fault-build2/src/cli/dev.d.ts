@@ -1,0 +1,5 @@
+export declare function runDevCluster(opts: {
+    nodes: string;
+    basePort: string;
+    dataDir: string;
+}): Promise<void>;

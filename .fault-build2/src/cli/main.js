@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// `raftkv`: runs a node (the default command), a small etcd-style client (put, get, del, txn,
+// members, status), a local development cluster (dev) and the benchmark (bench).
+import { Command, CommanderError, Option } from "commander";
+import { runBench } from "./bench.js";
+import { addClientCommands } from "./client-commands.js";
+import { runDevCluster } from "./dev.js";
+import { addMemberCommands } from "./member-commands.js";
+import { runServer, serverOptions } from "./server.js";
+export const VERSION = "0.1.0";
+function main(argv) {
+    const program = new Command("raftkv")
+        .description("A Raft-replicated, linearizable key-value store speaking the etcd v3 API")
+        .version(VERSION)
+        .showHelpAfterError("(run with --help for usage)")
+        .exitOverride();
+    for (const opt of serverOptions())
+        program.addOption(opt);
+    program.action(async (opts) => {
+        await runServer(opts, VERSION);
+    });
+    addClientCommands(program);
+    addMemberCommands(program);
+    program
+        .command("dev")
+        .description("run a local cluster on 127.0.0.1 in this terminal, logs prefixed by node")
+        .addOption(new Option("--nodes <n>", "number of nodes").default("3"))
+        .addOption(new Option("--base-port <port>", "first client port; peers use base+1, metrics base+2, …").default("2379"))
+        .addOption(new Option("--data-dir <dir>", "parent directory of the nodes' data dirs").default("./raftkv-dev"))
+        .action(async (opts) => {
+        await runDevCluster(opts);
+    });
+    program
+        .command("bench")
+        .description("load generator for any etcd v3 endpoints (raftkv or etcd)")
+        .allowUnknownOption(false)
+        .addOption(new Option("--endpoints <list>", "comma-separated host:port").default("127.0.0.1:2379"))
+        .addOption(new Option("--op <op>", "operation").choices(["put", "range", "txn"]).default("put"))
+        .addOption(new Option("--clients <n>", "concurrent clients").default("64"))
+        .addOption(new Option("--conns <n>", "gRPC connections shared by the clients").default("8"))
+        .addOption(new Option("--total <n>", "requests in all").default("20000"))
+        .addOption(new Option("--duration <seconds>", "stop after this long instead of --total"))
+        .addOption(new Option("--key-size <bytes>", "key size").default("8"))
+        .addOption(new Option("--val-size <bytes>", "value size").default("256"))
+        .addOption(new Option("--key-space <n>", "distinct keys").default("10000"))
+        .addOption(new Option("--consistency <c>", "range consistency").choices(["l", "s"]).default("l"))
+        .option("--json", "print the result as JSON")
+        .action(async (opts) => {
+        await runBench(opts);
+    });
+    program.parseAsync(argv).catch((err) => {
+        if (err instanceof CommanderError) {
+            // --help and --version exit 0; a bad flag exits 2 (commander's message is already printed).
+            process.exit(err.exitCode === 0 ? 0 : 2);
+        }
+        const e = err;
+        process.stderr.write(`raftkv: ${e.message}\n`);
+        process.exit(e.exitCode ?? 1);
+    });
+}
+main(process.argv);
+//# sourceMappingURL=main.js.map

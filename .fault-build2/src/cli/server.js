@@ -1,0 +1,127 @@
+// The server flags (each with a RAFTKV_* variable) and the run-a-node command.
+import { hostname } from "node:os";
+import { Option } from "commander";
+import { ConfigError, checkConfig, DEFAULTS, hostPort, parsePeers, positiveInt, } from "../node/config.js";
+import { parseAutoCompaction } from "../node/auto-compaction.js";
+import { createLogger } from "../node/logger.js";
+import { startNode } from "../node/server.js";
+import { deployConfig, deployOptions } from "./deploy-options.js";
+function opt(flags, description, env, def) {
+    const o = new Option(flags, description).env(env);
+    return def === undefined ? o : o.default(def);
+}
+export function serverOptions() {
+    return [
+        opt("--name <name>", "this member's name (unique in the cluster)", "RAFTKV_NAME", DEFAULTS.name),
+        opt("--name-from-hostname", "use the host name as --name (StatefulSet pods)", "RAFTKV_NAME_FROM_HOSTNAME"),
+        opt("--data-dir <dir>", "where the log and the data live", "RAFTKV_DATA_DIR", DEFAULTS.dataDir),
+        opt("--listen-client <host:port>", "client (etcd gRPC API) address", "RAFTKV_LISTEN_CLIENT", DEFAULTS.listenClient),
+        opt("--listen-peer <host:port>", "peer (Raft) address", "RAFTKV_LISTEN_PEER", DEFAULTS.listenPeer),
+        opt("--listen-metrics <host:port>", "HTTP /metrics, /healthz, /readyz address ('' to disable)", "RAFTKV_LISTEN_METRICS", DEFAULTS.listenMetrics),
+        opt("--advertise-client <host:port>", "client address told to others (default: --listen-client)", "RAFTKV_ADVERTISE_CLIENT"),
+        opt("--advertise-peer <host:port>", "peer address told to others (default: --listen-peer)", "RAFTKV_ADVERTISE_PEER"),
+        opt("--peers <name=url,...>", "initial members, this one included (default: this node alone)", "RAFTKV_PEERS"),
+        opt("--cluster-token <token>", "distinguishes clusters built from the same peer list", "RAFTKV_CLUSTER_TOKEN", DEFAULTS.clusterToken),
+        opt("--tick-ms <ms>", "Raft tick (heartbeat interval unit)", "RAFTKV_TICK_MS", String(DEFAULTS.tickMs)),
+        opt("--election-ticks <n>", "election timeout in ticks", "RAFTKV_ELECTION_TICKS", String(DEFAULTS.electionTicks)),
+        opt("--heartbeat-ticks <n>", "heartbeat interval in ticks", "RAFTKV_HEARTBEAT_TICKS", String(DEFAULTS.heartbeatTicks)),
+        opt("--request-timeout-ms <ms>", "client call timeout", "RAFTKV_REQUEST_TIMEOUT_MS", String(DEFAULTS.requestTimeoutMs)),
+        opt("--snapshot-count <n>", "applied entries between snapshots", "RAFTKV_SNAPSHOT_COUNT", String(DEFAULTS.snapshotEntries)),
+        opt("--snapshot-catchup-entries <n>", "entries kept behind a snapshot for slow followers", "RAFTKV_SNAPSHOT_CATCHUP_ENTRIES", String(DEFAULTS.snapshotCatchUpEntries)),
+        opt("--max-request-bytes <n>", "largest client request", "RAFTKV_MAX_REQUEST_BYTES", String(DEFAULTS.maxRequestBytes)),
+        opt("--max-pending-proposals <n>", "writes waiting for commit before RESOURCE_EXHAUSTED", "RAFTKV_MAX_PENDING_PROPOSALS", String(DEFAULTS.maxPendingProposals)),
+        opt("--log-level <level>", "trace, debug, info, warn, error, fatal, silent", "RAFTKV_LOG_LEVEL", DEFAULTS.logLevel).choices(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+        opt("--log-format <format>", "json, pretty, or auto (pretty on a terminal)", "RAFTKV_LOG_FORMAT", DEFAULTS.logFormat).choices(["auto", "json", "pretty"]),
+        opt("--auto-compaction-mode <mode>", "periodic (keep --auto-compaction-retention of time) or revision (keep that many revisions)", "RAFTKV_AUTO_COMPACTION_MODE", "periodic").choices(["periodic", "revision"]),
+        opt("--auto-compaction-retention <n>", "periodic: a duration (1h, 30m) or hours; revision: a count; 0 disables", "RAFTKV_AUTO_COMPACTION_RETENTION", "0"),
+        ...deployOptions(),
+    ];
+}
+function autoCompactionFromOptions(o) {
+    try {
+        return parseAutoCompaction(String(o.autoCompactionMode ?? "periodic"), String(o.autoCompactionRetention ?? "0"));
+    }
+    catch (err) {
+        throw new ConfigError(err.message);
+    }
+}
+export function configFromOptions(o) {
+    const s = (k) => String(o[k] ?? "");
+    const name = o.nameFromHostname ? hostname().split(".")[0] : s("name");
+    const listenClient = hostPort(s("listenClient"), "--listen-client");
+    const listenPeer = hostPort(s("listenPeer"), "--listen-peer");
+    const deploy = deployConfig(o, name, listenClient, listenPeer);
+    const advertisePeer = deploy.advertisePeer ?? (o.advertisePeer ? hostPort(s("advertisePeer"), "--advertise-peer") : listenPeer);
+    const advertiseClient = deploy.advertiseClient ??
+        (o.advertiseClient ? hostPort(s("advertiseClient"), "--advertise-client") : listenClient);
+    const peers = deploy.peers ?? (o.peers ? parsePeers(s("peers")) : new Map([[name, advertisePeer]]));
+    return checkConfig({
+        name,
+        dataDir: s("dataDir"),
+        listenClient,
+        listenPeer,
+        listenMetrics: s("listenMetrics") === "" ? "" : hostPort(s("listenMetrics"), "--listen-metrics"),
+        advertiseClient,
+        advertisePeer,
+        peers,
+        clusterToken: s("clusterToken"),
+        tickMs: positiveInt(s("tickMs"), "--tick-ms"),
+        electionTicks: positiveInt(s("electionTicks"), "--election-ticks"),
+        heartbeatTicks: positiveInt(s("heartbeatTicks"), "--heartbeat-ticks"),
+        requestTimeoutMs: positiveInt(s("requestTimeoutMs"), "--request-timeout-ms"),
+        snapshotEntries: positiveInt(s("snapshotCount"), "--snapshot-count"),
+        snapshotCatchUpEntries: positiveInt(s("snapshotCatchupEntries"), "--snapshot-catchup-entries"),
+        maxRequestBytes: positiveInt(s("maxRequestBytes"), "--max-request-bytes"),
+        maxPendingProposals: positiveInt(s("maxPendingProposals"), "--max-pending-proposals"),
+        logLevel: s("logLevel"),
+        logFormat: s("logFormat"),
+        initialClusterState: deploy.initialClusterState,
+        joinEndpoints: deploy.joinEndpoints,
+        mayBootstrap: deploy.mayBootstrap,
+        autoCompaction: autoCompactionFromOptions(o),
+    });
+}
+export async function runServer(o, version) {
+    let config;
+    try {
+        config = configFromOptions(o);
+    }
+    catch (err) {
+        if (err instanceof ConfigError) {
+            process.stderr.write(`raftkv: ${err.message}\n`);
+            process.exit(2);
+        }
+        throw err;
+    }
+    const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: config.name });
+    let running;
+    try {
+        running = await startNode(config, { logger, version });
+    }
+    catch (err) {
+        const e = err;
+        logger.fatal({ err: e, code: e.code }, "cannot start");
+        process.stderr.write(`raftkv: cannot start: ${e.message}\n`);
+        logger.flush?.();
+        process.exit(e.code === "RAFTKV_DATA_DIR_MISMATCH" ? 3 : e.code?.startsWith("RAFTKV_CORRUPT") ? 4 : 1);
+    }
+    let stopping = false;
+    const stop = (signal) => {
+        if (stopping)
+            return;
+        stopping = true;
+        logger.info({ signal }, "shutting down");
+        running.close().then(() => process.exit(0), (err) => {
+            logger.error({ err }, "shutdown failed");
+            process.exit(1);
+        });
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+    running.node.onFatal((err) => {
+        logger.fatal({ err }, "node stopped on a fatal error");
+        process.stderr.write(`raftkv: fatal: ${err.message}\n`);
+        running.close().finally(() => process.exit(1));
+    });
+}
+//# sourceMappingURL=server.js.map

@@ -1,0 +1,206 @@
+// The bytes of a Raft proposal: one KV command.
+//
+//   byte 0      format version (COMMAND_FORMAT_VERSION)
+//   byte 1      kind code (KIND_CODES)
+//   bytes 2..9  request id, u64 big-endian: the proposing node's id hash (high 32 bits) and its
+//               sequence (low 32 bits), so that node can hand the applied result to the call
+//               that waits for it
+//   bytes 10..  the etcd request message, protobuf-encoded (etcdserverpb.*Request)
+//
+// A command is encoded once, when proposed, and travels as these bytes: stored in the Raft log,
+// sent to followers, replayed. It is decoded once per node, on apply.
+import { etcdRoot } from "./proto.js";
+export const COMMAND_FORMAT_VERSION = 1;
+export const COMMAND_HEADER_BYTES = 10;
+/**
+ * Wire codes of the kinds. Stable: they are in every Raft log. 1-15 KV writes, 16-31 leases,
+ * 32-47 reserved for membership metadata (member attributes), 48+ free.
+ */
+export const KIND_CODES = {
+    put: 1,
+    deleteRange: 2,
+    txn: 3,
+    compaction: 4,
+    leaseGrant: 16,
+    leaseRevoke: 17,
+    leaseCheckpoint: 18,
+    memberAttributes: 32,
+};
+const MESSAGE_TYPES = {
+    put: "etcdserverpb.PutRequest",
+    deleteRange: "etcdserverpb.DeleteRangeRequest",
+    txn: "etcdserverpb.TxnRequest",
+    compaction: "etcdserverpb.CompactionRequest",
+    leaseGrant: "etcdserverpb.LeaseGrantRequest",
+    leaseRevoke: "etcdserverpb.LeaseRevokeRequest",
+    leaseCheckpoint: "etcdserverpb.LeaseCheckpointRequest",
+    memberAttributes: "etcdserverpb.Member",
+};
+const KIND_BY_CODE = new Map(Object.keys(KIND_CODES).map((kind) => [KIND_CODES[kind], kind]));
+/** protobufjs toObject options equal to PROTO_LOADER_OPTIONS, so decoded shapes match types.ts. */
+const TO_OBJECT = {
+    longs: Number,
+    enums: String,
+    bytes: Buffer,
+    defaults: true,
+    oneofs: true,
+};
+const typeCache = new Map();
+function messageType(kind) {
+    let type = typeCache.get(kind);
+    if (type === undefined) {
+        type = etcdRoot().lookupType(MESSAGE_TYPES[kind]);
+        typeCache.set(kind, type);
+    }
+    return type;
+}
+/**
+ * Encodes a command: header + the request (a decoded-shaped object, as types.ts), in canonical
+ * proto3 form (fields at their default value are not written), so the size is what etcd would
+ * count.
+ */
+export function encodeCommand(id, kind, request) {
+    const type = messageType(kind);
+    const body = type.encode(toWire(type, request)).finish();
+    return encodeCommandFromBytes(id, kind, body);
+}
+const wireFields = new WeakMap();
+function fieldsOf(type) {
+    let fields = wireFields.get(type);
+    if (fields === undefined) {
+        fields = type.fieldsArray.map((field) => {
+            field.resolve();
+            const resolved = field.resolvedType;
+            return {
+                name: field.name,
+                repeated: field.repeated,
+                presence: field.partOf !== null,
+                message: resolved !== null && "fieldsArray" in resolved ? resolved : undefined,
+                enumValues: resolved !== null && "valuesById" in resolved ? resolved.values : undefined,
+            };
+        });
+        wireFields.set(type, fields);
+    }
+    return fields;
+}
+function isZero(value) {
+    return (value === 0 || value === false || value === "" || (value instanceof Uint8Array && value.length === 0));
+}
+/**
+ * A decoded-shaped object as protobufjs' encoder wants it: enum names as numbers, and only the
+ * fields proto3 writes (protobufjs would write every field present on the object, zeros too).
+ */
+function toWire(type, object) {
+    const out = {};
+    for (const field of fieldsOf(type)) {
+        const value = object[field.name];
+        if (value === undefined || value === null)
+            continue;
+        if (field.repeated) {
+            const items = value;
+            if (items.length > 0)
+                out[field.name] = items.map((item) => wireValue(field, item));
+            continue;
+        }
+        const wire = wireValue(field, value);
+        if (field.message !== undefined || field.presence || !isZero(wire))
+            out[field.name] = wire;
+    }
+    return out;
+}
+function wireValue(field, value) {
+    if (field.message !== undefined)
+        return toWire(field.message, value);
+    if (field.enumValues !== undefined && typeof value === "string") {
+        const number = field.enumValues[value];
+        if (number === undefined)
+            throw new TypeError(`${field.name}: unknown enum value ${value}`);
+        return number;
+    }
+    return value;
+}
+/**
+ * Encodes a command around an already-encoded request message, e.g. the bytes the request
+ * arrived in from the client: no re-encoding. The bytes must be a valid message of the kind's
+ * type (decoding on apply would otherwise fail on every node).
+ */
+export function encodeCommandFromBytes(id, kind, requestBytes) {
+    const out = Buffer.allocUnsafe(COMMAND_HEADER_BYTES + requestBytes.length);
+    writeHeader(out, id, kind);
+    out.set(requestBytes, COMMAND_HEADER_BYTES);
+    return out;
+}
+function writeHeader(out, id, kind) {
+    if (BigInt.asUintN(64, id) !== id)
+        throw new TypeError(`request id ${id} is not a u64`);
+    out[0] = COMMAND_FORMAT_VERSION;
+    out[1] = KIND_CODES[kind];
+    out.writeBigUInt64BE(id, 2);
+}
+/** Reads only the header: the id and kind, without decoding the request. */
+export function readCommandHeader(data) {
+    const buf = asBuffer(data);
+    if (buf.length < COMMAND_HEADER_BYTES) {
+        throw new Error(`raftkv: command of ${buf.length} bytes is shorter than its header`);
+    }
+    if (buf[0] !== COMMAND_FORMAT_VERSION) {
+        throw new Error(`raftkv: command format version ${buf[0]} is not ${COMMAND_FORMAT_VERSION}`);
+    }
+    const kind = KIND_BY_CODE.get(buf[1]);
+    if (kind === undefined)
+        throw new Error(`raftkv: unknown command kind code ${buf[1]}`);
+    return { id: buf.readBigUInt64BE(2), kind };
+}
+/**
+ * Decodes a command. Byte fields of the request are views into `data` (no copy): whoever keeps
+ * them beyond the entry's life copies them. Throws a plain Error on bytes that are not a command
+ * (a corrupt log: the node must stop, not skip).
+ */
+export function decodeCommand(data) {
+    const buf = asBuffer(data);
+    const { id, kind } = readCommandHeader(buf);
+    const type = messageType(kind);
+    let request;
+    try {
+        request = type.toObject(type.decode(buf.subarray(COMMAND_HEADER_BYTES)), TO_OBJECT);
+    }
+    catch (err) {
+        throw new Error(`raftkv: command ${id} (${kind}) does not decode`, { cause: err });
+    }
+    return { id, kind, request };
+}
+// protobufjs yields Buffers for bytes fields only when it reads from a Buffer.
+function asBuffer(data) {
+    return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+/** FNV-1a, 32 bits: the node id hash in request ids. */
+export function nodeIdHash(nodeId) {
+    let hash = 0x811c9dc5;
+    for (const byte of Buffer.from(String(nodeId), "utf8")) {
+        hash ^= byte;
+        hash = Math.imul(hash, 0x01000193);
+    }
+    return hash >>> 0;
+}
+/**
+ * Hands out request ids for one node: high 32 bits the node id hash, low 32 bits a wrapping
+ * sequence. Start the sequence at a random value on every boot (crypto.randomInt(2 ** 32)): an
+ * entry a crashed incarnation proposed may still be applied after the restart, and must not match
+ * a new call's id.
+ */
+export class RequestIdSource {
+    #high;
+    #sequence;
+    constructor(nodeId, firstSequence) {
+        if (!Number.isInteger(firstSequence))
+            throw new TypeError("firstSequence must be an integer");
+        this.#high = BigInt(nodeIdHash(nodeId)) << 32n;
+        this.#sequence = firstSequence >>> 0;
+    }
+    next() {
+        const id = this.#high | BigInt(this.#sequence);
+        this.#sequence = (this.#sequence + 1) >>> 0;
+        return id;
+    }
+}
+//# sourceMappingURL=command.js.map

@@ -1,0 +1,87 @@
+// The error catalogue of the KV state machine.
+//
+// Every expected failure of a KV request is a KvError with a stable uppercase `code`, the message
+// etcd sends for the same failure (clients such as etcdctl and clientv3 match on the message
+// text), and the gRPC status code etcd answers with (api/v3rpc/rpctypes/error.go). The API layer
+// maps a KvError to a gRPC status with `grpcCode` and `message` and nothing else.
+//
+// A broken invariant or a corrupt store is not a KvError: it is a plain Error (a bug, or a disk
+// that lies) and stops the node.
+/** gRPC status codes used below (grpc/codes). */
+export const GrpcStatus = {
+    INVALID_ARGUMENT: 3,
+    NOT_FOUND: 5,
+    FAILED_PRECONDITION: 9,
+    RESOURCE_EXHAUSTED: 8,
+    OUT_OF_RANGE: 11,
+    UNIMPLEMENTED: 12,
+    DATA_LOSS: 15,
+};
+const CATALOGUE = {
+    RAFTKV_KEY_NOT_PROVIDED: {
+        grpcCode: GrpcStatus.INVALID_ARGUMENT,
+        message: "etcdserver: key is not provided",
+    },
+    RAFTKV_KEY_NOT_FOUND: { grpcCode: GrpcStatus.INVALID_ARGUMENT, message: "etcdserver: key not found" },
+    RAFTKV_VALUE_PROVIDED: { grpcCode: GrpcStatus.INVALID_ARGUMENT, message: "etcdserver: value is provided" },
+    RAFTKV_LEASE_PROVIDED: { grpcCode: GrpcStatus.INVALID_ARGUMENT, message: "etcdserver: lease is provided" },
+    RAFTKV_TOO_MANY_TXN_OPS: {
+        grpcCode: GrpcStatus.INVALID_ARGUMENT,
+        message: "etcdserver: too many operations in txn request",
+    },
+    RAFTKV_DUPLICATE_KEY: {
+        grpcCode: GrpcStatus.INVALID_ARGUMENT,
+        message: "etcdserver: duplicate key given in txn request",
+    },
+    RAFTKV_REQUEST_TOO_LARGE: {
+        grpcCode: GrpcStatus.INVALID_ARGUMENT,
+        message: "etcdserver: request is too large",
+    },
+    RAFTKV_COMPACTED: {
+        grpcCode: GrpcStatus.OUT_OF_RANGE,
+        message: "etcdserver: mvcc: required revision has been compacted",
+    },
+    RAFTKV_FUTURE_REVISION: {
+        grpcCode: GrpcStatus.OUT_OF_RANGE,
+        message: "etcdserver: mvcc: required revision is a future revision",
+    },
+    RAFTKV_NO_SPACE: {
+        grpcCode: GrpcStatus.RESOURCE_EXHAUSTED,
+        message: "etcdserver: mvcc: database space exceeded",
+    },
+    RAFTKV_LEASE_NOT_FOUND: {
+        grpcCode: GrpcStatus.NOT_FOUND,
+        message: "etcdserver: requested lease not found",
+    },
+    RAFTKV_LEASE_EXISTS: {
+        grpcCode: GrpcStatus.FAILED_PRECONDITION,
+        message: "etcdserver: lease already exists",
+    },
+    RAFTKV_LEASE_TTL_TOO_LARGE: {
+        grpcCode: GrpcStatus.OUT_OF_RANGE,
+        message: "etcdserver: too large lease TTL",
+    },
+    /** raftkv's own: a feature etcd has that raftkv does not serve yet. */
+    RAFTKV_UNSUPPORTED: { grpcCode: GrpcStatus.UNIMPLEMENTED, message: "raftkv: not supported" },
+};
+export class KvError extends Error {
+    name = "KvError";
+    code;
+    /** gRPC status code number to answer with. */
+    grpcCode;
+    /** `detail` replaces the catalogue message; only for codes etcd has no fixed text for. */
+    constructor(code, options) {
+        const entry = CATALOGUE[code];
+        super(options?.detail ?? entry.message, options?.cause === undefined ? undefined : { cause: options.cause });
+        this.code = code;
+        this.grpcCode = entry.grpcCode;
+    }
+}
+export function isKvError(err, code) {
+    return err instanceof KvError && (code === undefined || err.code === code);
+}
+/** The etcd message and gRPC status of a code, for tables and tests. */
+export function kvErrorInfo(code) {
+    return CATALOGUE[code];
+}
+//# sourceMappingURL=errors.js.map

@@ -1,0 +1,918 @@
+// The replicated KV state machine: an MVCC store with etcd's semantics over LevelDB.
+//
+// Every write request (Put, DeleteRange, a Txn that changes something) makes ONE new main
+// revision; each key it changes gets a sub-revision within it (0, 1, ... in order). All versions
+// are kept in LevelDB by revision (layout.ts) until compaction, so reads at past revisions, watch
+// replay and compaction work from the same data. The LATEST version of every live key is also
+// held in memory, in a B-tree ordered by key bytes, so reads at the latest revision and txn
+// compares are synchronous. It is rebuilt at open from the "k" keyspace.
+//
+// Invariants:
+// - appliedIndex is the last Raft index whose changes are in LevelDB; entries at or below it are
+//   skipped, so replaying the log after a crash never applies an entry twice (the changes and
+//   the index are written in one batch).
+// - revision >= 1 (1 = the empty store, as in etcd); compactedRevision <= revision.
+// - Applying is deterministic: same entries, same state and results on every node. No clock, no
+//   randomness, no iteration over unordered collections.
+// - apply() mutates the in-memory index synchronously, then writes one LevelDB batch; reads in
+//   between see the new state, which is committed in Raft even before it is in LevelDB.
+import { createRequire } from "node:module";
+import { decodeCommand } from "./command.js";
+import { Compactor } from "./compactor.js";
+import { crc32 } from "./crc32.js";
+import { KvError } from "./errors.js";
+import { previousVersion, readRevisions } from "./history.js";
+import { LeaseTable } from "./lease.js";
+import { decodeRecord, encodeRecord, HISTORY_PUT, HISTORY_RANGE, HISTORY_TOMBSTONE, historyKey, historyPrefix, isLayoutKey, LATEST_RANGE, LAYOUT_VERSION, LEASE_RANGE, latestKey, MEMBER_RANGE, META_APPLIED, META_COMPACT_DONE, META_COMPACTED, META_FORMAT, META_IMPORTING, META_REVISION, META_SYNC, memberKey, readU64, revisionBytes, revisionKey, revisionKeyOf, splitHistoryKey, u64Bytes, } from "./layout.js";
+import { boundsEmpty, collectLimit, EMPTY_BYTES, finishRange, keyBounds } from "./range.js";
+import { readSnapshot, SnapshotWriter } from "./snapshot-format.js";
+// sorted-btree is CommonJS with `exports.default`; Node's and vitest's ESM interop disagree on
+// what a default import of it is, require() does not.
+const BTree = createRequire(import.meta.url)("sorted-btree").default;
+const READ_BATCH = 1024;
+/** classic-level's fsync option; abstract-level passes unknown options through. */
+const SYNCED = { sync: true };
+const IMPORT_BATCH_BYTES = 1024 * 1024;
+const IMPORT_BATCH_OPS = 4096;
+function header(revision) {
+    return { clusterId: 0, memberId: 0, revision, raftTerm: 0 };
+}
+function copyBytes(bytes) {
+    return bytes.length === 0 ? EMPTY_BYTES : Buffer.from(bytes);
+}
+export class KvStateMachine {
+    #db;
+    #leaseExists;
+    #tree = new BTree();
+    #appliedIndex = 0;
+    #revision = 1;
+    #compactedRevision = 0;
+    /** Sum of key and value lengths of the live keys. */
+    #liveBytes = 0;
+    /** The stored member metadata, mirrored in memory (memberAttributes needs it on apply). */
+    #members = new Map();
+    #state = "idle";
+    /** The LevelDB write of the last apply, until it settles. */
+    #pendingWrite = Promise.resolve();
+    /** Set when memory and LevelDB may disagree (failed write, failed import): refuse service. */
+    #failure;
+    /** Replicated lease state (lease.ts); the attachment index follows every #record. */
+    #leases = new LeaseTable();
+    /** Events of the apply in progress (handed to listeners once written). */
+    #events = [];
+    #listeners = new Set();
+    #compactor;
+    /** Compaction applied in the current batch, started once the batch is written. */
+    #compactionApplied = 0;
+    constructor(db, options) {
+        this.#db = db;
+        this.#leaseExists = options.leaseExists ?? ((id) => this.#leases.has(id));
+        this.#compactor = new Compactor(db, { done: 0, onError: options.onBackgroundError });
+    }
+    /**
+     * Opens the state machine on an open database, initializing an empty one. A store left by an
+     * interrupted snapshot import opens in a failed state (`incompleteImport`): only
+     * importSnapshot() works.
+     */
+    static async open(db, options = {}) {
+        const sm = new KvStateMachine(db, options);
+        await sm.#load();
+        return sm;
+    }
+    /** Last Raft index applied (etcd's consistent index). */
+    get appliedIndex() {
+        return this.#appliedIndex;
+    }
+    /** Current revision; 1 for an empty store. */
+    get revision() {
+        return this.#revision;
+    }
+    /** Revisions below this are compacted away; 0 = never compacted. */
+    get compactedRevision() {
+        return this.#compactedRevision;
+    }
+    /** Number of live keys. */
+    get size() {
+        return this.#tree.size;
+    }
+    /** True when the store holds an interrupted snapshot import. */
+    get incompleteImport() {
+        return this.#failure instanceof IncompleteImportError;
+    }
+    // ---- Applying ----
+    /**
+     * Applies committed entries in index order and writes all their changes, with the new applied
+     * index, in ONE LevelDB batch (not synced: the Raft log is the durable record; see persist()).
+     * Entries at or below appliedIndex are skipped. Returns the result of each KV command by request
+     * id: a response (header: only `revision` set) or the KvError etcd would answer with. Commands
+     * of other kinds (leases) yield nothing here. Calls must not overlap.
+     * Throws (and the state machine refuses further use) on a corrupt entry or a failed write.
+     */
+    async apply(entries) {
+        this.#enter("applying");
+        try {
+            const results = new Map();
+            const ops = [];
+            this.#events = [];
+            this.#compactionApplied = 0;
+            let index = this.#appliedIndex;
+            try {
+                for (const entry of entries) {
+                    if (entry.index <= this.#appliedIndex)
+                        continue;
+                    if (entry.index <= index)
+                        throw new Error(`raftkv: entry ${entry.index} applied after entry ${index}`);
+                    index = entry.index;
+                    if (entry.members)
+                        this.#updateMembers(entry.members, ops);
+                    if (entry.data.length === 0)
+                        continue;
+                    const command = decodeCommand(entry.data);
+                    const result = this.#applyCommand(command, ops);
+                    if (result !== undefined)
+                        results.set(command.id, result);
+                }
+            }
+            catch (err) {
+                // Memory may hold part of the batch: it no longer matches LevelDB.
+                this.#fail(err);
+            }
+            if (index === this.#appliedIndex)
+                return results;
+            ops.push({ type: "put", key: META_APPLIED, value: u64Bytes(index) }, { type: "put", key: META_REVISION, value: u64Bytes(this.#revision) });
+            await this.#write(ops);
+            this.#appliedIndex = index;
+            if (this.#compactionApplied > 0)
+                this.#compactor.schedule(this.#compactionApplied);
+            this.#emit(false);
+            return results;
+        }
+        finally {
+            this.#state = "idle";
+        }
+    }
+    /**
+     * Calls `listener` after every apply() that wrote something and after every snapshot import,
+     * synchronously, once the batch is in LevelDB and before apply() resolves (so before the
+     * proposer learns its result). Returns a function that removes it.
+     */
+    onApplied(listener) {
+        this.#listeners.add(listener);
+        return () => this.#listeners.delete(listener);
+    }
+    #emit(snapshot) {
+        const events = this.#events;
+        this.#events = [];
+        const batch = {
+            revision: this.#revision,
+            compactedRevision: this.#compactedRevision,
+            events,
+            leases: this.#leases.takeChanges(),
+            snapshot,
+        };
+        for (const listener of this.#listeners)
+            listener(batch);
+    }
+    #updateMembers(updates, ops) {
+        for (const { id, member } of updates) {
+            if (member === null) {
+                this.#members.delete(id);
+                ops.push({ type: "del", key: memberKey(id) });
+            }
+            else {
+                const { name, peerURLs, clientURLs } = member;
+                this.#members.set(id, { name, peerURLs: [...peerURLs], clientURLs: [...clientURLs] });
+                const value = Buffer.from(JSON.stringify({ name, peerURLs, clientURLs }), "utf8");
+                ops.push({ type: "put", key: memberKey(id), value });
+            }
+        }
+    }
+    /**
+     * A member's published name and client URLs. Deterministic and idempotent: only a member the
+     * store knows (added by a membership change, not removed since) is updated, its peer URLs kept;
+     * an unchanged record writes nothing. No revision is taken: the KV data does not change.
+     */
+    #applyMemberAttributes(request, ops) {
+        const current = this.#members.get(request.ID);
+        if (current === undefined)
+            return;
+        const clientURLs = request.clientURLs.filter((u) => typeof u === "string");
+        if (current.name === request.name &&
+            current.clientURLs.length === clientURLs.length &&
+            current.clientURLs.every((u, i) => u === clientURLs[i])) {
+            return;
+        }
+        this.#updateMembers([{ id: request.ID, member: { name: request.name, peerURLs: current.peerURLs, clientURLs } }], ops);
+    }
+    /** The stored metadata of one member. */
+    member(id) {
+        return this.#members.get(id);
+    }
+    #applyCommand(command, ops) {
+        try {
+            switch (command.kind) {
+                case "put":
+                    return this.#writeRequest(ops, (ctx) => {
+                        this.#checkPut(command.request);
+                        return this.#put(ctx, command.request);
+                    });
+                case "deleteRange":
+                    return this.#writeRequest(ops, (ctx) => this.#deleteRange(ctx, command.request));
+                case "txn":
+                    return this.#writeRequest(ops, (ctx) => this.#txn(ctx, command.request));
+                case "compaction":
+                    return this.#compact(ops, command.request);
+                case "leaseGrant":
+                    return { header: header(this.#revision), ...this.#leases.grant(command.request, ops), error: "" };
+                case "leaseRevoke":
+                    return this.#revokeLease(ops, command.request.ID);
+                case "leaseCheckpoint":
+                    this.#leases.checkpoint(command.request, ops);
+                    return { header: header(this.#revision) };
+                case "memberAttributes":
+                    this.#applyMemberAttributes(command.request, ops);
+                    return undefined;
+            }
+        }
+        catch (err) {
+            if (err instanceof KvError)
+                return err;
+            throw err;
+        }
+    }
+    /** Runs one write request as one revision: it takes the next main revision if it changed anything. */
+    #writeRequest(ops, run) {
+        const ctx = { main: this.#revision + 1, sub: 0, ops };
+        const result = run(ctx);
+        if (ctx.sub > 0)
+            this.#revision = ctx.main;
+        return result;
+    }
+    /** The revision a read inside the request sees: the new one once something changed. */
+    #viewRevision(ctx) {
+        return ctx.sub > 0 ? ctx.main : this.#revision;
+    }
+    /**
+     * etcd's LeaseRevoke: the attached keys are deleted as ONE write (one revision, none when no key
+     * is attached) in the same entry that removes the lease.
+     */
+    #revokeLease(ops, id) {
+        const names = this.#leases.keysToRevoke(id);
+        this.#writeRequest(ops, (ctx) => {
+            for (const name of names) {
+                const kv = this.#tree.get(name);
+                if (kv === undefined)
+                    throw new Error(`raftkv: lease ${id} holds missing key`);
+                this.#deleteKey(ctx, kv);
+            }
+        });
+        this.#leases.remove(id, ops);
+        return { header: header(this.#revision) };
+    }
+    /** `prev`: the key's live version before this change, if any (events, lease attachment). */
+    #record(ctx, kv, tombstone, prev) {
+        this.#events.push({ type: tombstone ? "DELETE" : "PUT", kv, prevKv: prev ?? null });
+        this.#leases.reattach(kv.key.toString("latin1"), prev?.lease ?? 0, tombstone ? 0 : kv.lease);
+        const sub = ctx.sub++;
+        ctx.ops.push({ type: "put", key: revisionKey(ctx.main, sub), value: encodeRecord(kv, tombstone) }, {
+            type: "put",
+            key: historyKey(kv.key, ctx.main, sub),
+            value: tombstone ? HISTORY_TOMBSTONE : HISTORY_PUT,
+        }, tombstone
+            ? { type: "del", key: latestKey(kv.key) }
+            : { type: "put", key: latestKey(kv.key), value: revisionBytes(ctx.main, sub) });
+    }
+    /** Checks a Put against the state before the request: etcd's checkRequestPut. */
+    #checkPut(req) {
+        if ((req.ignoreValue || req.ignoreLease) && !this.#tree.has(req.key.toString("latin1"))) {
+            throw new KvError("RAFTKV_KEY_NOT_FOUND");
+        }
+        if (req.lease !== 0 && !this.#leaseExists(req.lease))
+            throw new KvError("RAFTKV_LEASE_NOT_FOUND");
+    }
+    #put(ctx, req) {
+        const name = req.key.toString("latin1");
+        const prev = this.#tree.get(name);
+        // #checkPut ran before any write of the request; a delete earlier in the same txn can still
+        // have removed the key (etcd allows a put under a delete with range_end "\0"): then the
+        // ignored value and lease are the absent key's, empty and 0.
+        const kv = {
+            key: prev?.key ?? copyBytes(req.key),
+            createRevision: prev?.createRevision ?? ctx.main,
+            modRevision: ctx.main,
+            version: (prev?.version ?? 0) + 1,
+            value: req.ignoreValue ? (prev?.value ?? EMPTY_BYTES) : copyBytes(req.value),
+            lease: req.ignoreLease ? (prev?.lease ?? 0) : req.lease,
+        };
+        this.#record(ctx, kv, false, prev);
+        this.#tree.set(name, kv);
+        this.#liveBytes += kv.key.length + kv.value.length - (prev ? prev.key.length + prev.value.length : 0);
+        return { header: header(ctx.main), prevKv: req.prevKv && prev !== undefined ? prev : null };
+    }
+    #deleteRange(ctx, req) {
+        const victims = [];
+        this.#scan(keyBounds(req.key, req.rangeEnd), (kv) => {
+            victims.push(kv);
+            return true;
+        });
+        for (const kv of victims)
+            this.#deleteKey(ctx, kv);
+        return {
+            header: header(this.#viewRevision(ctx)),
+            deleted: victims.length,
+            prevKvs: req.prevKv ? victims : [],
+        };
+    }
+    /** Deletes one live key (its tombstone takes the next sub-revision). */
+    #deleteKey(ctx, kv) {
+        this.#record(ctx, { key: kv.key, createRevision: 0, modRevision: ctx.main, version: 0, value: EMPTY_BYTES, lease: 0 }, true, kv);
+        this.#tree.delete(kv.key.toString("latin1"));
+        this.#liveBytes -= kv.key.length + kv.value.length;
+    }
+    #compact(ops, req) {
+        if (req.revision <= this.#compactedRevision)
+            throw new KvError("RAFTKV_COMPACTED");
+        if (req.revision > this.#revision)
+            throw new KvError("RAFTKV_FUTURE_REVISION");
+        // Logical at once: reads below the compacted revision fail from this entry on. The superseded
+        // versions are removed physically in the background once the batch is written (compactor.ts).
+        this.#compactedRevision = req.revision;
+        this.#compactionApplied = req.revision;
+        ops.push({ type: "put", key: META_COMPACTED, value: u64Bytes(req.revision) });
+        return { header: header(this.#revision) };
+    }
+    // ---- Txn ----
+    #txn(ctx, req) {
+        // Like etcd: every compare, nested ones included, and every check run against the state
+        // before the txn; then the chosen operations run in order, each seeing the earlier writes.
+        const path = this.#txnPath(req);
+        const pinned = new Map();
+        this.#checkTxnPath(path, pinned);
+        return this.#executeTxn(ctx, path, pinned);
+    }
+    #txnPath(req) {
+        const succeeded = req.compare.every((c) => this.#compare(c));
+        const ops = succeeded ? req.success : req.failure;
+        return {
+            succeeded,
+            ops,
+            nested: ops.map((op) => (op.requestTxn ? this.#txnPath(op.requestTxn) : undefined)),
+        };
+    }
+    /**
+     * etcd's checkTxn: puts' key and lease preconditions and ranges' revisions. A range at an
+     * explicit revision is read now, before the txn writes, into `pinned`: at the current revision
+     * that is the pre-txn state; a past revision inside a txn is not supported yet.
+     */
+    #checkTxnPath(path, pinned) {
+        path.ops.forEach((op, i) => {
+            if (op.requestPut)
+                this.#checkPut(op.requestPut);
+            const nested = path.nested[i];
+            if (nested)
+                this.#checkTxnPath(nested, pinned);
+            const range = op.requestRange;
+            if (!range || range.revision <= 0)
+                return;
+            this.#checkReadRevision(range.revision);
+            if (range.revision !== this.#revision) {
+                throw new KvError("RAFTKV_UNSUPPORTED", {
+                    detail: "raftkv: a range at a past revision inside a txn is not supported",
+                });
+            }
+            pinned.set(range, this.#rangeLatest(range, this.#revision));
+        });
+    }
+    #executeTxn(ctx, path, pinned) {
+        const responses = path.ops.map((op, i) => {
+            if (op.requestRange) {
+                const responseRange = pinned.get(op.requestRange) ?? this.#rangeLatest(op.requestRange, this.#viewRevision(ctx));
+                return { response: "responseRange", responseRange };
+            }
+            if (op.requestPut)
+                return { response: "responsePut", responsePut: this.#put(ctx, op.requestPut) };
+            if (op.requestDeleteRange) {
+                return {
+                    response: "responseDeleteRange",
+                    responseDeleteRange: this.#deleteRange(ctx, op.requestDeleteRange),
+                };
+            }
+            const nested = path.nested[i];
+            if (nested)
+                return { response: "responseTxn", responseTxn: this.#executeTxn(ctx, nested, pinned) };
+            // validateTxn refuses empty ops before they are proposed; one in the log is a bug.
+            throw new Error("raftkv: txn operation with no request");
+        });
+        return { header: header(this.#viewRevision(ctx)), succeeded: path.succeeded, responses };
+    }
+    /** etcd's applyCompare: every key in the range must satisfy it; no key compares as zero values. */
+    #compare(c) {
+        let seen = false;
+        let holds = true;
+        this.#scan(keyBounds(c.key, c.rangeEnd), (kv) => {
+            seen = true;
+            holds = compareKv(c, kv);
+            return holds;
+        });
+        if (seen)
+            return holds;
+        // A missing key has no value: a VALUE compare on it fails, whatever the operator.
+        return c.target !== "VALUE" && compareKv(c, undefined);
+    }
+    // ---- Reads ----
+    /**
+     * Range at the latest revision (revision <= 0 or = current), synchronous. Throws KvError for a
+     * compacted or future revision, and TypeError for another past revision: use rangeAt().
+     * Returned KeyValues are shared with the store: read-only.
+     */
+    range(req) {
+        this.#checkUsable();
+        if (req.revision > 0 && req.revision !== this.#revision) {
+            this.#checkReadRevision(req.revision);
+            throw new TypeError(`range() reads the latest revision; use rangeAt() for revision ${req.revision}`);
+        }
+        return this.#rangeLatest(req, this.#revision);
+    }
+    /** Range at any revision still held: the latest from memory, a past one from LevelDB. */
+    async rangeAt(req) {
+        this.#checkUsable();
+        if (req.revision <= 0 || req.revision === this.#revision)
+            return this.#rangeLatest(req, this.#revision);
+        this.#checkReadRevision(req.revision);
+        const current = this.#revision;
+        // The revision is in memory; make sure it is in LevelDB too.
+        await this.#pendingWrite;
+        this.#checkUsable();
+        let response;
+        try {
+            response = await this.#rangeHistory(req, current);
+        }
+        catch (err) {
+            // A compaction past the revision started meanwhile and removed what the read needed.
+            if (req.revision < this.#compactedRevision)
+                throw new KvError("RAFTKV_COMPACTED", { cause: err });
+            throw err;
+        }
+        // Physical compaction starts only after the compacted revision moved: if it did not move
+        // past the revision, nothing the read saw was removed.
+        if (req.revision < this.#compactedRevision)
+            throw new KvError("RAFTKV_COMPACTED");
+        return response;
+    }
+    #checkReadRevision(revision) {
+        if (revision > this.#revision)
+            throw new KvError("RAFTKV_FUTURE_REVISION");
+        if (revision < this.#compactedRevision)
+            throw new KvError("RAFTKV_COMPACTED");
+    }
+    #rangeLatest(req, revision) {
+        const limit = collectLimit(req);
+        const kvs = [];
+        let count = 0;
+        this.#scan(keyBounds(req.key, req.rangeEnd), (kv) => {
+            count++;
+            if (kvs.length < limit)
+                kvs.push(kv);
+            return true;
+        });
+        return finishRange(req, kvs, count, revision);
+    }
+    /** Visits the live keys in bounds in key order until `visit` returns false. */
+    #scan(bounds, visit) {
+        if (bounds.single) {
+            const kv = this.#tree.get(bounds.low);
+            if (kv !== undefined)
+                visit(kv);
+            return;
+        }
+        if (boundsEmpty(bounds))
+            return;
+        const reuse = [];
+        for (const [name, kv] of this.#tree.entries(bounds.low, reuse)) {
+            if (bounds.high !== null && name >= bounds.high)
+                return;
+            if (!visit(kv))
+                return;
+        }
+    }
+    async #rangeHistory(req, current) {
+        const bounds = keyBounds(req.key, req.rangeEnd);
+        if (boundsEmpty(bounds))
+            return finishRange(req, [], 0, current);
+        const snapshot = this.#db.supports.explicitSnapshots ? this.#db.snapshot() : undefined;
+        try {
+            const pointers = await this.#historyPointers(bounds, req.key, req.revision, snapshot);
+            const wanted = pointers.slice(0, Math.min(pointers.length, collectLimit(req)));
+            const kvs = [];
+            for (let at = 0; at < wanted.length; at += READ_BATCH) {
+                const keys = wanted.slice(at, at + READ_BATCH);
+                const records = await this.#db.getMany(keys, {
+                    keyEncoding: "buffer",
+                    valueEncoding: "buffer",
+                    ...(snapshot ? { snapshot } : {}),
+                });
+                records.forEach((record, i) => {
+                    if (record === undefined)
+                        throw new Error(`raftkv: KV history names missing record ${keys[i].toString("hex")}`);
+                    kvs.push(decodeRecord(record).kv);
+                });
+            }
+            return finishRange(req, kvs, pointers.length, current);
+        }
+        finally {
+            await snapshot?.close();
+        }
+    }
+    /** The "r" keys of the versions live at `revision`, in key order, from the "h" keyspace. */
+    async #historyPointers(bounds, key, revision, snapshot) {
+        const gte = historyPrefix(key);
+        let lt;
+        if (bounds.single) {
+            lt = Buffer.from(gte);
+            lt[lt.length - 1] = 1;
+        }
+        else {
+            lt = bounds.high === null ? HISTORY_RANGE.lt : historyPrefix(Buffer.from(bounds.high, "latin1"));
+        }
+        const pointers = [];
+        let group;
+        let best;
+        const flush = () => {
+            if (best !== undefined)
+                pointers.push(best);
+        };
+        const iterator = this.#db.iterator({
+            gte,
+            lt,
+            keyEncoding: "buffer",
+            valueEncoding: "buffer",
+            ...(snapshot ? { snapshot } : {}),
+        });
+        try {
+            for (;;) {
+                const batch = await iterator.nextv(READ_BATCH);
+                if (batch.length === 0)
+                    break;
+                for (const [entry, flag] of batch) {
+                    const { prefix, main } = splitHistoryKey(entry);
+                    if (group === undefined || !prefix.equals(group)) {
+                        flush();
+                        group = prefix;
+                        best = undefined;
+                    }
+                    if (main > revision)
+                        continue;
+                    best = flag[0] === 1 ? undefined : revisionKeyOf(entry.subarray(entry.length - 12));
+                }
+            }
+            flush();
+        }
+        finally {
+            await iterator.close();
+        }
+        return pointers;
+    }
+    /** The member metadata stored by apply() (or a snapshot), by member ID in ascending order. */
+    async loadMembers() {
+        this.#checkUsable();
+        const members = [];
+        const iterator = this.#db.iterator({ ...MEMBER_RANGE, keyEncoding: "buffer", valueEncoding: "buffer" });
+        try {
+            for (;;) {
+                const batch = await iterator.nextv(READ_BATCH);
+                if (batch.length === 0)
+                    break;
+                for (const [key, value] of batch)
+                    members.push([readU64(key, 1), decodeMember(value)]);
+            }
+        }
+        finally {
+            await iterator.close();
+        }
+        return members;
+    }
+    // ---- Leases, history, compaction (lease.ts, history.ts, compactor.ts) ----
+    /** A live lease of the replicated table (read-only). */
+    lease(id) {
+        return this.#leases.get(id);
+    }
+    /** Every live lease ID, ascending. */
+    leaseIds() {
+        return this.#leases.ids();
+    }
+    /**
+     * The versions written by revisions [from, to] (at most about `maxRecords`, whole revisions),
+     * for watch replay. Only revisions already handed to onApplied listeners are certain to be
+     * there; check compactedRevision after the read (see history.ts).
+     */
+    historyRecords(from, to, maxRecords) {
+        this.#checkUsable();
+        return readRevisions(this.#db, from, to, maxRecords);
+    }
+    /** The version of `key` live just before revision (main, sub), from history: a replayed prev_kv. */
+    previousVersion(key, main, sub) {
+        this.#checkUsable();
+        return previousVersion(this.#db, key, main, sub);
+    }
+    /** Resolves once history below `revision` is physically removed (Compact with `physical`). */
+    waitCompaction(revision) {
+        return this.#compactor.whenDone(Math.min(revision, this.#compactedRevision));
+    }
+    /** Revision up to which history is physically removed. */
+    get physicallyCompactedRevision() {
+        return this.#compactor.done;
+    }
+    /** Stops background work (physical compaction) before the database closes. */
+    async close() {
+        await this.#compactor.pause();
+    }
+    /** Bytes of the live keys and values (not history): a cheap stand-in for etcd's dbSize. */
+    approximateBytes() {
+        return this.#liveBytes;
+    }
+    // ---- Convergence and snapshots ----
+    /** CRC-32 of the latest state (every live key's key, value, revisions, version, lease). */
+    hashKV() {
+        this.#checkUsable();
+        let crc = 0;
+        const numbers = Buffer.allocUnsafe(32);
+        this.#tree.forEach((kv) => {
+            numbers.writeUInt32BE(kv.key.length, 0);
+            numbers.writeUInt32BE(kv.value.length, 4);
+            numbers.writeDoubleBE(kv.createRevision, 8);
+            numbers.writeDoubleBE(kv.modRevision, 16);
+            numbers.writeDoubleBE(kv.version, 24);
+            crc = crc32(numbers, crc);
+            numbers.writeDoubleBE(kv.lease, 0);
+            crc = crc32(numbers.subarray(0, 8), crc);
+            crc = crc32(kv.key, crc);
+            crc = crc32(kv.value, crc);
+        });
+        return crc;
+    }
+    /**
+     * Streams the whole KV keyspace (history included) from a LevelDB iterator, i.e. from an
+     * implicit snapshot, in chunks of about 64 KiB (snapshot-format.ts). The stream carries its own
+     * applied index and revision, those of the LevelDB state when the iterator opened: at least
+     * appliedIndex at the time of the call.
+     */
+    async *exportSnapshot() {
+        this.#checkUsable();
+        // Not needed for consistency (the stream carries its own meta), only so the stream holds at
+        // least what was applied when it was asked for.
+        await this.#pendingWrite;
+        const iterator = this.#db.iterator({ keyEncoding: "buffer", valueEncoding: "buffer" });
+        try {
+            const writer = new SnapshotWriter();
+            for (;;) {
+                const batch = await iterator.nextv(READ_BATCH);
+                if (batch.length === 0)
+                    break;
+                for (const [key, value] of batch) {
+                    if (key.equals(META_IMPORTING))
+                        throw new Error("raftkv: exporting a store with an incomplete import");
+                    yield* writer.add(key, value);
+                }
+            }
+            yield* writer.finish();
+        }
+        finally {
+            await iterator.close();
+        }
+    }
+    /**
+     * Replaces the whole KV state with a snapshot stream, in bounded batches, then rebuilds the
+     * in-memory index. `appliedIndex` is the Raft snapshot's index (0: unchecked): the stream must
+     * hold at least that much (its own applied index, which becomes appliedIndex, may be higher: entries up to it
+     * are then skipped by apply()). The result is synced to disk before this resolves, so the Raft
+     * log before the snapshot may be dropped. If it throws, the store is unusable until an import
+     * succeeds (and a restart finds `incompleteImport`).
+     */
+    async importSnapshot(chunks, appliedIndex = 0) {
+        if (this.#state !== "idle")
+            throw new Error(`raftkv: importSnapshot() while ${this.#state}`);
+        this.#state = "importing";
+        try {
+            await this.#pendingWrite.catch(() => undefined);
+            // Physical compaction must not touch the keyspace being replaced; #load resumes it.
+            await this.#compactor.pause();
+            this.#failure = new IncompleteImportError();
+            this.#tree = new BTree();
+            this.#liveBytes = 0;
+            await this.#db.put(META_IMPORTING, Buffer.of(1));
+            await this.#db.clear({ lt: META_IMPORTING });
+            await this.#db.clear({ gt: META_IMPORTING });
+            let ops = [];
+            let bytes = 0;
+            await readSnapshot(chunks, async (key, value) => {
+                if (!isLayoutKey(key) || key.equals(META_IMPORTING)) {
+                    throw new Error(`raftkv: KV snapshot holds foreign key ${key.toString("hex")}`);
+                }
+                ops.push({ type: "put", key, value });
+                bytes += key.length + value.length;
+                if (ops.length >= IMPORT_BATCH_OPS || bytes >= IMPORT_BATCH_BYTES) {
+                    await this.#db.batch(ops);
+                    ops = [];
+                    bytes = 0;
+                }
+            });
+            await this.#db.batch(ops);
+            const imported = await this.#db.get(META_APPLIED);
+            const importedIndex = imported === undefined ? 0 : readU64(imported, 0);
+            if (importedIndex < appliedIndex) {
+                throw new Error(`raftkv: KV snapshot is at index ${importedIndex}, older than the Raft snapshot ${appliedIndex}`);
+            }
+            // Synced: everything imported is on disk once the flag is gone.
+            await this.#db.batch([{ type: "del", key: META_IMPORTING }], SYNCED);
+            this.#failure = undefined;
+            await this.#load();
+            this.#events = [];
+            this.#emit(true);
+        }
+        catch (err) {
+            this.#failure ??= err instanceof Error ? err : new Error(String(err));
+            throw err;
+        }
+        finally {
+            this.#state = "idle";
+        }
+    }
+    /**
+     * Makes everything applied so far durable (a synced LevelDB write flushes the log before it).
+     * Call before dropping Raft log entries that are only applied, not snapshotted elsewhere.
+     */
+    async persist() {
+        this.#checkUsable();
+        await this.#pendingWrite;
+        // A marker, not the applied index: writing that here could race an apply and move it back.
+        await this.#db.batch([{ type: "put", key: META_SYNC, value: EMPTY_BYTES }], SYNCED);
+    }
+    // ---- Internals ----
+    #enter(state) {
+        this.#checkUsable();
+        if (this.#state !== "idle")
+            throw new Error(`raftkv: apply() while ${this.#state}`);
+        this.#state = state;
+    }
+    #checkUsable() {
+        if (this.#failure !== undefined) {
+            throw new Error(`raftkv: KV state machine unusable: ${this.#failure.message}`, {
+                cause: this.#failure,
+            });
+        }
+    }
+    #fail(err) {
+        this.#failure = err instanceof Error ? err : new Error(String(err));
+        throw err;
+    }
+    async #write(ops) {
+        const write = this.#db.batch(ops);
+        this.#pendingWrite = write.catch(() => undefined);
+        try {
+            await write;
+        }
+        catch (err) {
+            this.#fail(err);
+        }
+    }
+    async #load() {
+        const [format, applied, revision, compacted, importing] = await this.#db.getMany([
+            META_FORMAT,
+            META_APPLIED,
+            META_REVISION,
+            META_COMPACTED,
+            META_IMPORTING,
+        ]);
+        this.#tree = new BTree();
+        this.#liveBytes = 0;
+        this.#members = new Map();
+        this.#leases = new LeaseTable();
+        if (importing !== undefined) {
+            this.#failure = new IncompleteImportError();
+            return;
+        }
+        if (format === undefined) {
+            this.#appliedIndex = 0;
+            this.#revision = 1;
+            this.#compactedRevision = 0;
+            await this.#db.batch([
+                { type: "put", key: META_FORMAT, value: Buffer.of(LAYOUT_VERSION) },
+                { type: "put", key: META_APPLIED, value: u64Bytes(0) },
+                { type: "put", key: META_REVISION, value: u64Bytes(1) },
+                { type: "put", key: META_COMPACTED, value: u64Bytes(0) },
+            ]);
+            this.#compactor.resume(0, 0);
+            return;
+        }
+        if (format[0] !== LAYOUT_VERSION) {
+            throw new Error(`raftkv: KV store layout ${format[0]} is not ${LAYOUT_VERSION}`);
+        }
+        if (applied === undefined || revision === undefined || compacted === undefined) {
+            throw new Error("raftkv: KV store metadata is incomplete");
+        }
+        this.#appliedIndex = readU64(applied, 0);
+        this.#revision = readU64(revision, 0);
+        this.#compactedRevision = readU64(compacted, 0);
+        await this.#loadLatest();
+        this.#members = new Map(await this.loadMembers());
+        await this.#loadLeases();
+        const done = await this.#db.get(META_COMPACT_DONE);
+        this.#compactor.resume(done === undefined ? 0 : readU64(done, 0), this.#compactedRevision);
+    }
+    /** The lease records, then every live key attached to the lease its record names. */
+    async #loadLeases() {
+        const iterator = this.#db.iterator({ ...LEASE_RANGE, keyEncoding: "buffer", valueEncoding: "buffer" });
+        try {
+            for (;;) {
+                const batch = await iterator.nextv(READ_BATCH);
+                if (batch.length === 0)
+                    break;
+                for (const [key, value] of batch)
+                    this.#leases.restore(readU64(key, 1), value);
+            }
+        }
+        finally {
+            await iterator.close();
+        }
+        if (this.#leases.size === 0)
+            return;
+        this.#tree.forEach((kv, name) => this.#leases.attachLoaded(name, kv.lease));
+    }
+    /** Rebuilds the in-memory index from "k" (key order) and the "r" records it points to. */
+    async #loadLatest() {
+        const iterator = this.#db.iterator({
+            ...LATEST_RANGE,
+            keyEncoding: "buffer",
+            valueEncoding: "buffer",
+        });
+        try {
+            for (;;) {
+                const batch = await iterator.nextv(READ_BATCH);
+                if (batch.length === 0)
+                    break;
+                const records = await this.#db.getMany(batch.map(([, pointer]) => revisionKeyOf(pointer)));
+                batch.forEach(([latest, pointer], i) => {
+                    const record = records[i];
+                    const key = latest.subarray(1);
+                    if (record === undefined) {
+                        throw new Error(`raftkv: KV store corrupt: key ${key.toString("hex")} points to a missing record`);
+                    }
+                    const { kv, tombstone } = decodeRecord(record);
+                    if (tombstone || !kv.key.equals(key) || kv.modRevision !== readU64(pointer, 0)) {
+                        throw new Error(`raftkv: KV store corrupt: record of key ${key.toString("hex")} does not match`);
+                    }
+                    this.#tree.set(key.toString("latin1"), kv);
+                    this.#liveBytes += kv.key.length + kv.value.length;
+                });
+            }
+        }
+        finally {
+            await iterator.close();
+        }
+    }
+}
+class IncompleteImportError extends Error {
+    constructor() {
+        super("the KV store holds an incomplete snapshot import; import a snapshot");
+    }
+}
+function decodeMember(value) {
+    const parsed = JSON.parse(value.toString("utf8"));
+    if (typeof parsed.name !== "string" ||
+        !Array.isArray(parsed.peerURLs) ||
+        !Array.isArray(parsed.clientURLs)) {
+        throw new Error("raftkv: KV store corrupt: bad member metadata");
+    }
+    return { name: parsed.name, peerURLs: parsed.peerURLs, clientURLs: parsed.clientURLs };
+}
+function compareKv(c, kv) {
+    let result;
+    switch (c.target) {
+        case "VALUE":
+            result = Buffer.compare(kv?.value ?? EMPTY_BYTES, c.value ?? EMPTY_BYTES);
+            break;
+        case "VERSION":
+            result = Math.sign((kv?.version ?? 0) - (c.version ?? 0));
+            break;
+        case "CREATE":
+            result = Math.sign((kv?.createRevision ?? 0) - (c.createRevision ?? 0));
+            break;
+        case "MOD":
+            result = Math.sign((kv?.modRevision ?? 0) - (c.modRevision ?? 0));
+            break;
+        case "LEASE":
+            result = Math.sign((kv?.lease ?? 0) - (c.lease ?? 0));
+            break;
+    }
+    switch (c.result) {
+        case "EQUAL":
+            return result === 0;
+        case "NOT_EQUAL":
+            return result !== 0;
+        case "GREATER":
+            return result > 0;
+        case "LESS":
+            return result < 0;
+    }
+}
+//# sourceMappingURL=mvcc.js.map

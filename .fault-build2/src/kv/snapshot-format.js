@@ -1,0 +1,149 @@
+// The KV snapshot stream: the LevelDB entries of the KV keyspace, framed and checksummed.
+//
+//   "RKVS" | version u8 (1)
+//   per entry:  key length u32 | value length u32 | key | value
+//   trailer:    0xFFFFFFFF | entry count u32 | crc32 u32 of every byte before it
+//
+// All integers big-endian. The stream is cut into chunks of SNAPSHOT_CHUNK_BYTES regardless of
+// entry boundaries.
+import { crc32 } from "./crc32.js";
+export const SNAPSHOT_MAGIC = Buffer.from("RKVS", "latin1");
+export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_CHUNK_BYTES = 64 * 1024;
+const END_MARK = 0xffffffff;
+/** Frames entries and cuts the bytes into chunks; holds at most one entry plus one chunk. */
+export class SnapshotWriter {
+    #parts = [];
+    #bytes = 0;
+    #crc = 0;
+    #entries = 0;
+    constructor() {
+        this.#push(Buffer.concat([SNAPSHOT_MAGIC, Buffer.of(SNAPSHOT_VERSION)]));
+    }
+    /** Adds one entry; returns the chunks now complete. */
+    add(key, value) {
+        const lengths = Buffer.allocUnsafe(8);
+        lengths.writeUInt32BE(key.length, 0);
+        lengths.writeUInt32BE(value.length, 4);
+        this.#push(lengths);
+        this.#push(key);
+        this.#push(value);
+        this.#entries++;
+        return this.#bytes >= SNAPSHOT_CHUNK_BYTES ? this.#cut(false) : [];
+    }
+    /** Writes the trailer; returns the last chunks. */
+    finish() {
+        const mark = Buffer.allocUnsafe(8);
+        mark.writeUInt32BE(END_MARK, 0);
+        mark.writeUInt32BE(this.#entries >>> 0, 4);
+        this.#push(mark);
+        const sum = Buffer.allocUnsafe(4);
+        sum.writeUInt32BE(this.#crc, 0);
+        this.#parts.push(sum);
+        this.#bytes += 4;
+        return this.#cut(true);
+    }
+    #push(part) {
+        this.#crc = crc32(part, this.#crc);
+        this.#parts.push(part);
+        this.#bytes += part.length;
+    }
+    #cut(all) {
+        const joined = Buffer.concat(this.#parts, this.#bytes);
+        const chunks = [];
+        let at = 0;
+        while (joined.length - at >= SNAPSHOT_CHUNK_BYTES) {
+            chunks.push(joined.subarray(at, at + SNAPSHOT_CHUNK_BYTES));
+            at += SNAPSHOT_CHUNK_BYTES;
+        }
+        const rest = joined.subarray(at);
+        if (all && rest.length > 0)
+            chunks.push(rest);
+        this.#parts = all || rest.length === 0 ? [] : [rest];
+        this.#bytes = all ? 0 : rest.length;
+        return chunks;
+    }
+}
+/** Pulls exact byte counts out of a stream of chunks. */
+class ByteReader {
+    #source;
+    #parts = [];
+    #bytes = 0;
+    #ended = false;
+    constructor(chunks) {
+        this.#source = chunks[Symbol.asyncIterator]();
+    }
+    async read(length) {
+        while (this.#bytes < length) {
+            const next = await this.#source.next();
+            if (next.done)
+                throw new Error(`raftkv: snapshot stream ends early (wanted ${length} more bytes)`);
+            const chunk = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+            this.#parts.push(chunk);
+            this.#bytes += chunk.length;
+        }
+        const joined = this.#parts.length === 1 ? this.#parts[0] : Buffer.concat(this.#parts, this.#bytes);
+        const out = joined.subarray(0, length);
+        const rest = joined.subarray(length);
+        this.#parts = rest.length > 0 ? [rest] : [];
+        this.#bytes = rest.length;
+        return out;
+    }
+    /** True when nothing follows. */
+    async atEnd() {
+        if (this.#bytes > 0)
+            return false;
+        while (!this.#ended) {
+            const next = await this.#source.next();
+            if (next.done) {
+                this.#ended = true;
+                break;
+            }
+            if (next.value.byteLength > 0) {
+                this.#parts.push(Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+                this.#bytes += next.value.byteLength;
+                return false;
+            }
+        }
+        return true;
+    }
+}
+/**
+ * Reads a snapshot stream, handing each entry to `onEntry` (awaited: back-pressure), and checks
+ * the trailer. Throws on a truncated, corrupt or foreign stream — after having handed out the
+ * entries before the damage, so the importer must treat a throw as "store unusable".
+ */
+export async function readSnapshot(chunks, onEntry) {
+    const reader = new ByteReader(chunks);
+    const head = await reader.read(SNAPSHOT_MAGIC.length + 1);
+    if (!head.subarray(0, SNAPSHOT_MAGIC.length).equals(SNAPSHOT_MAGIC)) {
+        throw new Error("raftkv: not a raftkv KV snapshot (bad magic)");
+    }
+    if (head[SNAPSHOT_MAGIC.length] !== SNAPSHOT_VERSION) {
+        throw new Error(`raftkv: KV snapshot version ${head[SNAPSHOT_MAGIC.length]} is not ${SNAPSHOT_VERSION}`);
+    }
+    let crc = crc32(head);
+    let entries = 0;
+    for (;;) {
+        const lengths = await reader.read(8);
+        crc = crc32(lengths, crc);
+        const keyLength = lengths.readUInt32BE(0);
+        if (keyLength === END_MARK) {
+            const sum = (await reader.read(4)).readUInt32BE(0);
+            if (lengths.readUInt32BE(4) !== entries >>> 0) {
+                throw new Error(`raftkv: KV snapshot holds ${entries} entries, its trailer says ${lengths.readUInt32BE(4)}`);
+            }
+            if (sum !== crc)
+                throw new Error("raftkv: KV snapshot checksum mismatch");
+            if (!(await reader.atEnd()))
+                throw new Error("raftkv: bytes after the KV snapshot trailer");
+            return { entries };
+        }
+        const key = await reader.read(keyLength);
+        const value = await reader.read(lengths.readUInt32BE(4));
+        crc = crc32(value, crc32(key, crc));
+        entries++;
+        await onEntry(key, value);
+    }
+}
+//# sourceMappingURL=snapshot-format.js.map

@@ -1,0 +1,21 @@
+// Stable identifiers derived from configuration, so every member computes the same values
+// without coordination (as etcd derives member and cluster IDs from URLs and the token).
+import { createHash } from "node:crypto";
+/** A non-zero integer below 2^53 from a SHA-256 of the parts. */
+function hash53(parts) {
+    const digest = createHash("sha256").update(parts.join("\u0000")).digest();
+    const id = Number(digest.readBigUInt64BE(0) & ((1n << 53n) - 1n));
+    return id === 0 ? 1 : id;
+}
+/** A member's ID: from the cluster token and its name, so a restarted pod keeps its ID. */
+export function memberIdOf(clusterToken, name) {
+    return hash53(["member", clusterToken, name]);
+}
+/** The cluster's ID: from the token and the initial members' names. */
+export function clusterIdOf(clusterToken, initialNames) {
+    return hash53(["cluster", clusterToken, ...[...initialNames].sort()]);
+}
+export function hex(id) {
+    return id.toString(16).padStart(14, "0");
+}
+//# sourceMappingURL=ids.js.map

@@ -1,0 +1,610 @@
+// One raftkv node: the run loop that drives the pure Raft core with real storage, transport,
+// timers and the KV state machine, and the ApiBackend the client API serves from.
+//
+// The loop (DESIGN.md "The node"): take a Ready → send the leader's appends → persist (one
+// synced batch) → send the rest → apply committed entries (one batch) → resolve waiting calls →
+// advance. Only one Ready is in flight; everything that arrives meanwhile is stepped into the
+// core and goes into the next Ready (group commit).
+import { NodeError } from "../api/errors.js";
+import { NONE, Raft, RaftError, } from "../raft/index.js";
+import { readSnapshotFile, writeSnapshotFile } from "../storage/index.js";
+import { Membership } from "./membership.js";
+export class RaftKvNode {
+    clusterId;
+    memberId;
+    name;
+    raft;
+    kv;
+    #opts;
+    #log;
+    #ticker = null;
+    #loopScheduled = false;
+    #readyInFlight = false;
+    #stopping = false;
+    #stopped = false;
+    #fatal = null;
+    #requestSeq = 0;
+    #requestPrefix;
+    #proposals = new Map();
+    /** Reads collected this turn, issued together as one ReadIndex request. */
+    #readQueue = [];
+    #readSeq = 0;
+    #readBatches = new Map();
+    /** Snapshots being sent, per peer (one at a time). */
+    #snapshotsSending = new Set();
+    #lastSnapshotIndex;
+    #loopIdle = [];
+    #stateListeners = new Set();
+    constructor(opts) {
+        this.#opts = opts;
+        this.#log = opts.logger;
+        this.clusterId = opts.clusterId;
+        this.memberId = opts.memberId;
+        this.name = opts.name;
+        this.kv = opts.kv;
+        // Request IDs: 21 bits of the member ID, 32 bits of sequence — unique per member and run
+        // (a restart begins a new sequence, but waiters do not survive a restart either).
+        this.#requestPrefix = (opts.memberId % 0x1fffff) * 0x100000000;
+        this.#requestSeq = Math.floor((opts.random ?? Math.random)() * 0x7fffffff);
+        this.raft = new Raft({
+            id: opts.memberId,
+            clusterId: opts.clusterId,
+            storage: opts.storage,
+            random: opts.random ?? Math.random,
+            electionTicks: opts.timings.electionTicks,
+            heartbeatTicks: opts.timings.heartbeatTicks,
+            applied: opts.kv.appliedIndex,
+            onStateChange: (s) => this.#onStateChange(s),
+        });
+        this.#lastSnapshotIndex = opts.storage.snapshot().meta.index;
+        if (opts.clientURLs !== undefined) {
+            this.#publisher = new AttributePublisher({
+                memberId: opts.memberId,
+                kv: opts.kv,
+                hasLeader: () => this.raft.leaderId !== NONE && !this.#stopping,
+                proposeMemberAttributes: (attributes) => this.propose("memberAttributes", attributes),
+            }, opts.name, opts.clientURLs, opts.logger);
+        }
+    }
+    #publisher = null;
+    // ---------------------------------------------------------------- lifecycle
+    start() {
+        this.#ticker = setInterval(() => {
+            this.raft.tick();
+            this.#retryStaleReads();
+            this.#publisher?.poke();
+            this.#kick();
+        }, this.#opts.timings.tickMs);
+        this.#kick();
+    }
+    /** Graceful stop: hand leadership over, stop taking requests, finish those in flight. */
+    async stop() {
+        if (this.#stopped)
+            return;
+        this.#stopping = true;
+        const deadline = Date.now() + this.#electionTimeoutMs() * 3;
+        if (this.raft.role === "leader")
+            await this.#transferAway(deadline);
+        await this.#waitFor(() => this.#proposals.size === 0 && this.#readBatches.size === 0, deadline);
+        if (this.#ticker !== null)
+            clearInterval(this.#ticker);
+        this.#ticker = null;
+        await this.#waitFor(() => !this.#readyInFlight, Date.now() + 5000);
+        await this.#applyChain.catch(() => undefined);
+        this.#stopped = true;
+        this.#failAll(new NodeError("RAFTKV_STOPPING"));
+    }
+    get fatalError() {
+        return this.#fatal;
+    }
+    /** Called once if the node hits an error it cannot continue from (storage failure). */
+    onFatal(fn) {
+        this.#fatalListeners.push(fn);
+    }
+    #fatalListeners = [];
+    onStateChange(fn) {
+        this.#stateListeners.add(fn);
+        return () => this.#stateListeners.delete(fn);
+    }
+    // ---------------------------------------------------------------- peer input
+    /** Messages from the transport. */
+    receive(msgs) {
+        if (this.#stopped)
+            return;
+        for (const m of msgs)
+            this.raft.step(m);
+        this.#kick();
+    }
+    /** A snapshot streamed by the leader: stage it on disk, then hand the message to the core. */
+    async receiveSnapshot(msg, chunks) {
+        const snap = msg.snapshot;
+        if (snap === null)
+            throw new Error("snapshot message without metadata");
+        const path = await writeSnapshotFile(this.#opts.dataDir.snapDir, snap.meta.index, chunks);
+        this.#stagedSnapshots.set(snap.meta.index, path);
+        this.receive([msg]);
+    }
+    #stagedSnapshots = new Map();
+    reportUnreachable(id) {
+        this.raft.reportUnreachable(id);
+        this.#kick();
+    }
+    // ---------------------------------------------------------------- ApiBackend
+    raftTerm() {
+        return this.raft.term;
+    }
+    ready() {
+        return !this.#stopping && this.#fatal === null && this.raft.leaderId !== NONE;
+    }
+    members() {
+        const cs = this.raft.confState();
+        return this.#opts.members.list(cs.voters, cs.learners);
+    }
+    status() {
+        const st = this.raft.status();
+        const errors = [];
+        if (st.leaderId === NONE)
+            errors.push("etcdserver: no leader");
+        if (this.#fatal !== null)
+            errors.push(this.#fatal.message);
+        return {
+            leader: st.leaderId,
+            raftIndex: st.commitIndex,
+            raftTerm: st.term,
+            raftAppliedIndex: this.kv.appliedIndex,
+            dbSize: this.kv.approximateBytes?.() ?? 0,
+            version: this.#opts.version,
+            isLearner: st.confState.learners.includes(this.memberId),
+            errors,
+        };
+    }
+    propose(kind, req, encoded) {
+        if (this.#stopping || this.#fatal !== null)
+            return Promise.reject(new NodeError("RAFTKV_STOPPING"));
+        if (this.#proposals.size >= this.#opts.limits.maxPendingProposals) {
+            return Promise.reject(new NodeError("RAFTKV_TOO_MANY_REQUESTS"));
+        }
+        const id = this.#nextRequestId();
+        // Encode once: the request's bytes as they arrived travel in the entry unchanged.
+        const data = encoded !== undefined
+            ? encodeCommandFromBytes(id, kind, encoded)
+            : encodeCommand(id, kind, req);
+        const leader = this.raft.leaderId;
+        try {
+            this.raft.propose(data);
+        }
+        catch (err) {
+            return Promise.reject(this.#mapRaftError(err));
+        }
+        this.#kick();
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+                this.#proposals.delete(id);
+                reject(new NodeError("RAFTKV_TIMEOUT"));
+            }, this.#opts.timings.requestTimeoutMs);
+            this.#proposals.set(id, { resolve, reject, timer, leader });
+        });
+    }
+    readBarrier() {
+        if (this.#stopping || this.#fatal !== null)
+            return Promise.reject(new NodeError("RAFTKV_STOPPING"));
+        return new Promise((resolve, reject) => {
+            this.#readQueue.push({ resolve, reject, deadline: Date.now() + this.#opts.timings.requestTimeoutMs });
+            this.#kick();
+        });
+    }
+    async moveLeader(target) {
+        if (this.raft.role !== "leader")
+            throw new NodeError("RAFTKV_NOT_LEADER");
+        if (!this.raft.confState().voters.includes(target))
+            throw new NodeError("RAFTKV_BAD_LEADER_TRANSFEREE");
+        if (target === this.memberId)
+            return;
+        this.raft.transferLeader(target);
+        this.#kick();
+        const ok = await this.#waitFor(() => this.raft.leaderId === target, Date.now() + this.#electionTimeoutMs() * 2);
+        if (!ok)
+            throw new NodeError("RAFTKV_TIMEOUT");
+    }
+    snapshot() {
+        return this.kv.exportSnapshot();
+    }
+    // ---------------------------------------------------------------- membership (./membership.ts)
+    async memberAdd(request) {
+        return this.#membership().add(request);
+    }
+    async memberRemove(id) {
+        return this.#membership().remove(id);
+    }
+    async memberPromote(id) {
+        return this.#membership().promote(id);
+    }
+    #membershipChanges = null;
+    #membership() {
+        if (this.#stopping || this.#fatal !== null)
+            throw new NodeError("RAFTKV_STOPPING");
+        this.#membershipChanges ??= new Membership({
+            raft: this.raft,
+            memberTable: this.#opts.members,
+            requestTimeoutMs: this.#opts.timings.requestTimeoutMs,
+            kick: () => this.#kick(),
+            waitFor: (cond, deadline) => this.#waitFor(cond, deadline),
+            listMembers: () => this.members(),
+        });
+        return this.#membershipChanges;
+    }
+    // ---------------------------------------------------------------- the loop
+    #kick() {
+        if (this.#loopScheduled || this.#readyInFlight || this.#stopped)
+            return;
+        this.#loopScheduled = true;
+        setImmediate(() => {
+            this.#loopScheduled = false;
+            this.#flushReads();
+            if (this.#readyInFlight || !this.raft.hasReady()) {
+                this.#notifyIdle();
+                return;
+            }
+            this.#readyInFlight = true;
+            this.#handleReady(this.raft.ready()).then(() => {
+                this.#readyInFlight = false;
+                this.#kick();
+            }, (err) => this.#die(err));
+        });
+    }
+    async #handleReady(rd) {
+        this.#send(rd.messagesNoWait);
+        if (this.#applyBacklog > MAX_APPLY_BACKLOG_ENTRIES || rd.snapshot !== null || this.#snapshotDue()) {
+            // Back-pressure, or the state machine must be exactly at the core's applied index.
+            await this.#applyChain;
+        }
+        if (this.#snapshotDue())
+            await this.#takeSnapshot();
+        if (rd.snapshot !== null)
+            await this.#installSnapshot(rd);
+        if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
+            await this.#opts.dataDir.raftLog.save({
+                hardState: rd.hardState,
+                entries: rd.entries,
+                snapshot: rd.snapshot?.meta ?? null,
+            });
+        }
+        const ms = this.#opts.storage;
+        if (rd.snapshot !== null)
+            ms.applySnapshot(rd.snapshot);
+        ms.append(rd.entries);
+        if (rd.hardState !== null)
+            ms.setHardState(rd.hardState);
+        this.#send(rd.messages);
+        for (const rs of rd.readStates)
+            this.#onReadState(rs.index, rs.requestCtx);
+        if (rd.committed.length > 0) {
+            // Apply runs behind the loop (in order, one batch per Ready) so the next Ready's fsync
+            // overlaps this one's apply; the core's applied index runs ahead of the state machine's
+            // by at most the backlog, and reads wait on the state machine's.
+            const committed = rd.committed;
+            this.#applyBacklog += committed.length;
+            this.#applyChain = this.#applyChain.then(async () => {
+                await this.#apply(committed);
+                this.#applyBacklog -= committed.length;
+                this.#releaseReads();
+            });
+            this.#applyChain.catch((err) => this.#die(err));
+        }
+        this.raft.advance(rd);
+        this.#releaseReads();
+    }
+    /** Applies queued behind the loop; always resolves in order. */
+    #applyChain = Promise.resolve();
+    #applyBacklog = 0;
+    async #apply(entries) {
+        const published = [];
+        const committed = entries.map((e) => {
+            if (e.type !== "confChange") {
+                if (isMemberAttributesEntry(e.data))
+                    published.push(e.data);
+                return { index: e.index, data: e.data };
+            }
+            // Membership: the table and the transport change now; the KV store records the member
+            // metadata in the same batch as the applied index, so it survives restarts and snapshots.
+            const cc = this.#opts.members.applyConfChange(e.data, this.#opts.transport, this.memberId);
+            if (cc === null)
+                return { index: e.index, data: EMPTY };
+            const info = cc.type === "removeNode" ? null : (this.#opts.members.get(cc.nodeId) ?? null);
+            return { index: e.index, data: EMPTY, members: [{ id: cc.nodeId, member: info }] };
+        });
+        const results = await this.kv.apply(committed);
+        for (const [id, result] of results) {
+            const w = this.#proposals.get(id);
+            if (w === undefined)
+                continue;
+            this.#proposals.delete(id);
+            clearTimeout(w.timer);
+            if (result instanceof Error)
+                w.reject(result);
+            else
+                w.resolve(result);
+        }
+        if (published.length > 0)
+            this.#onMembersPublished(published);
+    }
+    /** Applied memberAttributes: the member table follows the store; the publisher's call resolves. */
+    #onMembersPublished(published) {
+        for (const data of published) {
+            const command = decodeCommand(data);
+            if (command.kind !== "memberAttributes")
+                continue;
+            const stored = this.kv.member(command.request.ID);
+            if (stored !== undefined)
+                this.#opts.members.set(command.request.ID, stored);
+            const w = this.#proposals.get(command.id);
+            if (w === undefined)
+                continue;
+            this.#proposals.delete(command.id);
+            clearTimeout(w.timer);
+            w.resolve({});
+        }
+    }
+    #send(msgs) {
+        if (msgs.length === 0)
+            return;
+        let plain = null;
+        for (const m of msgs) {
+            if (m.type === "snap") {
+                this.#sendSnapshot(m);
+                continue;
+            }
+            plain ??= [];
+            plain.push(m);
+        }
+        if (plain !== null)
+            this.#opts.transport.send(plain);
+    }
+    #sendSnapshot(m) {
+        if (this.#snapshotsSending.has(m.to))
+            return;
+        this.#snapshotsSending.add(m.to);
+        this.#log.info({ to: m.to, index: m.snapshot?.meta.index }, "sending snapshot");
+        this.#opts.transport
+            .sendSnapshot(m, () => this.kv.exportSnapshot())
+            .then((ok) => ok, () => false)
+            .then((ok) => {
+            this.#snapshotsSending.delete(m.to);
+            this.#log.info({ to: m.to, ok }, "snapshot sent");
+            this.raft.reportSnapshot(m.to, ok);
+            this.#kick();
+        });
+    }
+    async #installSnapshot(rd) {
+        const snap = rd.snapshot;
+        const path = this.#stagedSnapshots.get(snap.meta.index);
+        if (path === undefined)
+            throw new Error(`snapshot ${snap.meta.index} was accepted but never staged`);
+        // The KV data first: a crash before the log records the snapshot leaves a store that is
+        // ahead of its log, which the consistent index makes harmless; the other order would not.
+        await this.kv.importSnapshot(readSnapshotFile(path));
+        this.#stagedSnapshots.delete(snap.meta.index);
+        for (const [id, info] of await this.kv.loadMembers())
+            this.#opts.members.set(id, info);
+        this.#log.info({ index: snap.meta.index, applied: this.kv.appliedIndex }, "installed snapshot");
+    }
+    #snapshotDue() {
+        return this.kv.appliedIndex - this.#lastSnapshotIndex >= this.#opts.limits.snapshotEntries;
+    }
+    /** Snapshot at the applied index (state machine and core agree: the apply chain is drained). */
+    async #takeSnapshot() {
+        const applied = this.kv.appliedIndex;
+        if (applied !== this.raft.status().appliedIndex)
+            return;
+        const retain = this.#opts.limits.snapshotCatchUpEntries;
+        // Applied KV writes are not synced; make them durable before the log behind them goes.
+        await this.kv.persist();
+        this.raft.compact(applied, new Uint8Array(0), retain);
+        const meta = this.#opts.storage.snapshot().meta;
+        await this.#opts.dataDir.raftLog.recordSnapshot(meta);
+        await this.#opts.dataDir.raftLog.compact(this.#opts.storage.firstIndex() - 1);
+        this.#lastSnapshotIndex = applied;
+        this.#log.info({ index: applied, firstIndex: this.#opts.storage.firstIndex() }, "snapshot taken");
+    }
+    #die(err) {
+        if (this.#fatal !== null)
+            return;
+        const e = err instanceof Error ? err : new Error(String(err));
+        this.#fatal = e;
+        this.#readyInFlight = false;
+        this.#stopping = true;
+        if (this.#ticker !== null)
+            clearInterval(this.#ticker);
+        this.#log.error({ err: e }, "fatal: the node stops taking requests");
+        this.#failAll(new NodeError("RAFTKV_STOPPING", undefined, { cause: e }));
+        for (const fn of this.#fatalListeners)
+            fn(e);
+    }
+    #failAll(err) {
+        for (const [, w] of this.#proposals) {
+            clearTimeout(w.timer);
+            w.reject(err);
+        }
+        this.#proposals.clear();
+        for (const w of this.#readQueue)
+            w.reject(err);
+        this.#readQueue = [];
+        for (const b of this.#readBatches.values())
+            for (const w of b.waiters)
+                w.reject(err);
+        this.#readBatches.clear();
+    }
+    // ---------------------------------------------------------------- reads
+    /** Issue one ReadIndex request for every read that arrived since the last turn. */
+    #flushReads() {
+        if (this.#readQueue.length === 0)
+            return;
+        if (this.raft.leaderId === NONE)
+            return; // wait for a leader (retried each tick until the deadline)
+        const waiters = this.#readQueue;
+        this.#readQueue = [];
+        // The context names this member too: the leader keeps one pending read per context, so two
+        // followers' requests with the same bare sequence would collide (the later one is dropped and
+        // only retried an election timeout later).
+        const ctx = new Uint8Array(16);
+        const view = new DataView(ctx.buffer);
+        view.setBigUint64(0, BigInt(this.memberId));
+        view.setBigUint64(8, BigInt(++this.#readSeq));
+        const key = Buffer.from(ctx).toString("latin1");
+        const batch = { ctx, key, waiters, index: -1, issuedAt: Date.now() };
+        this.#readBatches.set(key, batch);
+        this.#issueRead(batch);
+    }
+    #issueRead(batch) {
+        batch.issuedAt = Date.now();
+        try {
+            this.raft.readIndex(batch.ctx);
+        }
+        catch {
+            // No leader right now: the tick retries until the deadline.
+        }
+    }
+    #onReadState(index, ctx) {
+        const batch = this.#readBatches.get(Buffer.from(ctx).toString("latin1"));
+        if (batch === undefined || batch.index >= 0)
+            return;
+        batch.index = index;
+    }
+    #releaseReads() {
+        if (this.#readBatches.size === 0)
+            return;
+        const applied = this.kv.appliedIndex;
+        for (const [key, batch] of this.#readBatches) {
+            if (batch.index < 0 || batch.index > applied)
+                continue;
+            this.#readBatches.delete(key);
+            for (const w of batch.waiters)
+                w.resolve();
+        }
+    }
+    /** Reads whose request or answer was lost (leader change, dropped message) are re-issued. */
+    #retryStaleReads() {
+        const now = Date.now();
+        const retryAfterMs = this.#opts.timings.tickMs * this.#opts.timings.electionTicks;
+        for (const [key, batch] of this.#readBatches) {
+            const live = batch.waiters.filter((w) => w.deadline > now);
+            if (live.length < batch.waiters.length) {
+                for (const w of batch.waiters)
+                    if (w.deadline <= now)
+                        w.reject(new NodeError("RAFTKV_TIMEOUT"));
+                batch.waiters.splice(0, batch.waiters.length, ...live);
+            }
+            if (batch.waiters.length === 0) {
+                this.#readBatches.delete(key);
+                continue;
+            }
+            if (batch.index < 0 && now - batch.issuedAt >= retryAfterMs)
+                this.#issueRead(batch);
+        }
+        const queued = this.#readQueue.filter((w) => w.deadline > now);
+        for (const w of this.#readQueue)
+            if (w.deadline <= now)
+                w.reject(new NodeError("RAFTKV_NO_LEADER"));
+        this.#readQueue = queued;
+    }
+    // ---------------------------------------------------------------- helpers
+    #onStateChange(s) {
+        if (s.leaderId !== this.#knownLeader) {
+            this.#knownLeader = s.leaderId;
+            this.#failForwarded(s.leaderId);
+        }
+        if (s.leaderId !== NONE) {
+            if (this.#publisher !== null)
+                setImmediate(() => this.#publisher?.poke());
+            // Reads waiting for an answer from a previous leader are asked again.
+            for (const batch of this.#readBatches.values())
+                if (batch.index < 0)
+                    batch.issuedAt = 0;
+        }
+        this.#log.info({ role: s.role, term: s.term, leader: s.leaderId }, "raft state");
+        for (const fn of this.#stateListeners)
+            fn(s);
+    }
+    #knownLeader = NONE;
+    /**
+     * Proposals forwarded to a leader that is no longer the leader fail now with "leader changed"
+     * instead of waiting out the request timeout: the old leader may have died, or dropped them
+     * (it refuses proposals while it hands leadership over). Their outcome is unknown, as after a
+     * timeout — the entry may still commit — but the client learns it at once and can go on, and a
+     * graceful stop does not wait for them. Proposals this member appended as leader keep waiting:
+     * after a handover the new leader holds them and commits them.
+     */
+    #failForwarded(newLeader) {
+        for (const [id, w] of this.#proposals) {
+            if (w.leader === this.memberId || w.leader === newLeader)
+                continue;
+            this.#proposals.delete(id);
+            clearTimeout(w.timer);
+            w.reject(new NodeError("RAFTKV_LEADER_CHANGED"));
+        }
+    }
+    #nextRequestId() {
+        this.#requestSeq = (this.#requestSeq + 1) >>> 0;
+        return BigInt(this.#requestPrefix + this.#requestSeq);
+    }
+    #mapRaftError(err) {
+        if (!(err instanceof RaftError))
+            return err instanceof Error ? err : new Error(String(err));
+        switch (err.code) {
+            case "RAFTKV_TOO_MANY_UNCOMMITTED":
+                return new NodeError("RAFTKV_TOO_MANY_REQUESTS", undefined, { cause: err });
+            case "RAFTKV_TRANSFER_IN_PROGRESS":
+                return new NodeError("RAFTKV_LEADER_CHANGED", undefined, { cause: err });
+            default:
+                return new NodeError("RAFTKV_NO_LEADER", undefined, { cause: err });
+        }
+    }
+    #electionTimeoutMs() {
+        return this.#opts.timings.tickMs * this.#opts.timings.electionTicks;
+    }
+    async #transferAway(deadline) {
+        const st = this.raft.status();
+        let best = NONE;
+        let bestMatch = -1;
+        for (const [id, pr] of st.progress ?? []) {
+            if (id === this.memberId || pr.learner)
+                continue;
+            if (pr.match > bestMatch) {
+                best = id;
+                bestMatch = pr.match;
+            }
+        }
+        if (best === NONE)
+            return;
+        this.#log.info({ to: best }, "transferring leadership before shutdown");
+        this.raft.transferLeader(best);
+        this.#kick();
+        await this.#waitFor(() => this.raft.role !== "leader", deadline);
+    }
+    /** Poll a condition each tick until it holds or the deadline passes. */
+    #waitFor(cond, deadline) {
+        return new Promise((resolve) => {
+            const check = () => {
+                if (cond())
+                    resolve(true);
+                else if (Date.now() >= deadline)
+                    resolve(false);
+                else
+                    setTimeout(check, Math.max(1, Math.floor(this.#opts.timings.tickMs / 4)));
+            };
+            check();
+        });
+    }
+    #notifyIdle() {
+        const fns = this.#loopIdle.splice(0);
+        for (const fn of fns)
+            fn();
+    }
+}
+// Placeholder import kept at the bottom so the file reads top-down.
+import { decodeCommand, encodeCommand, encodeCommandFromBytes, } from "../kv/index.js";
+import { AttributePublisher, isMemberAttributesEntry } from "./publish.js";
+const EMPTY = new Uint8Array(0);
+/** Committed entries handed to the state machine but not yet applied, before the loop waits. */
+const MAX_APPLY_BACKLOG_ENTRIES = 8192;
+//# sourceMappingURL=node.js.map

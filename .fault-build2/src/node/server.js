@@ -1,0 +1,154 @@
+// Wires one node from its configuration: data dir, Raft log, KV state machine, peer transport,
+// client API and HTTP endpoints. Starts from the data dir when it holds a log; bootstraps from
+// --peers when it is empty; refuses a data dir of another cluster or member.
+import { Registry } from "prom-client";
+import { startHttpServer } from "../api/http.js";
+import { startClientServer } from "../api/server.js";
+import { WatchHub } from "../kv/watch.js";
+import { bootstrap } from "../raft/index.js";
+import { restoreMemoryStorage } from "../storage/index.js";
+import { GrpcTransport } from "../transport/index.js";
+import { hex, memberIdOf } from "./ids.js";
+import { prepareStart } from "./join.js";
+import { startKvServices } from "./kv-services.js";
+import { encodeMemberContext, MemberTable } from "./members.js";
+import { RaftKvNode } from "./node.js";
+import { openKvStateMachine } from "./open-kv.js";
+export async function startNode(config, deps) {
+    const log = deps.logger;
+    const initial = new Map();
+    // Every member must write the same bootstrap entries (same index and term, so same bytes): no
+    // client URLs here, as a member knows only its own. Each publishes its own once it runs.
+    for (const [name, url] of config.peers) {
+        const id = memberIdOf(config.clusterToken, name);
+        initial.set(id, { name, peerURLs: [`http://${url}`], clientURLs: [] });
+    }
+    // The data dir, this member's identity and how it starts (bootstrap, restart, join): ./join.ts.
+    const plan = await prepareStart(config, log);
+    const { dataDir, clusterId, memberId } = plan;
+    const closers = [() => dataDir.close()];
+    const closeAll = async () => {
+        for (const c of closers.reverse())
+            await c().catch((err) => log.warn({ err }, "close failed"));
+    };
+    try {
+        const loaded = await dataDir.raftLog.load();
+        const storage = restoreMemoryStorage(loaded);
+        const fresh = storage.lastIndex() === 0 && storage.snapshot().meta.index === 0;
+        if (fresh && !plan.bootstrap) {
+            log.info({ cluster: hex(clusterId), member: hex(memberId) }, "joined: waiting for the leader's log");
+        }
+        else if (fresh) {
+            const contexts = new Map([...initial].map(([id, info]) => [id, encodeMemberContext(info)]));
+            const entries = bootstrap(storage, [...initial.keys()], contexts);
+            await dataDir.raftLog.save({ hardState: storage.hardState(), entries, snapshot: null });
+            log.info({ cluster: hex(clusterId), member: hex(memberId), peers: Object.fromEntries(config.peers) }, "bootstrapped a new cluster");
+        }
+        else {
+            log.info({ lastIndex: storage.lastIndex(), commit: storage.hardState().commit }, "restarting from the data dir");
+        }
+        const kv = await openKvStateMachine(dataDir);
+        closers.push(() => kv.close());
+        // Subscribed before anything is applied: the hub starts at the store's revision.
+        const watchHub = new WatchHub(kv);
+        closers.push(async () => watchHub.close());
+        const members = MemberTable.fromEntries([...(plan.members ?? initial), ...(await kv.loadMembers())]);
+        // This member's own client URL is whatever it advertises now.
+        const selfInfo = members.get(memberId);
+        if (selfInfo !== undefined)
+            members.set(memberId, { ...selfInfo, clientURLs: [`http://${config.advertiseClient}`] });
+        let node = null;
+        const transport = new GrpcTransport({
+            clusterId,
+            memberId,
+            listen: config.listenPeer,
+            logger: log.child({ component: "transport" }),
+            onMessages: (msgs) => node?.receive(msgs),
+            onSnapshot: async (msg, chunks) => {
+                if (node === null)
+                    throw new Error("node not started");
+                await node.receiveSnapshot(msg, chunks);
+            },
+            onUnreachable: (id) => node?.reportUnreachable(id),
+        });
+        for (const [id, info] of members.entries()) {
+            const url = info.peerURLs[0];
+            if (id !== memberId && url !== undefined)
+                transport.addPeer(id, url);
+        }
+        const { port: peerPort } = await transport.start();
+        closers.push(() => transport.close());
+        node = new RaftKvNode({
+            name: config.name,
+            memberId,
+            clusterId,
+            dataDir,
+            storage,
+            kv,
+            transport,
+            members,
+            timings: {
+                tickMs: config.tickMs,
+                electionTicks: config.electionTicks,
+                heartbeatTicks: config.heartbeatTicks,
+                requestTimeoutMs: config.requestTimeoutMs,
+            },
+            limits: {
+                maxPendingProposals: config.maxPendingProposals,
+                snapshotEntries: config.snapshotEntries,
+                snapshotCatchUpEntries: config.snapshotCatchUpEntries,
+            },
+            logger: log,
+            version: deps.version,
+            random: deps.random,
+            clientURLs: [`http://${config.advertiseClient}`],
+        });
+        const started = node;
+        started.start();
+        closers.push(() => started.stop());
+        if (plan.afterStart !== null)
+            closers.push(plan.afterStart(started));
+        const kvServices = startKvServices(started, kv, config, log);
+        closers.push(() => kvServices.stop());
+        const registry = new Registry();
+        const client = await startClientServer({
+            backend: started,
+            listen: config.listenClient,
+            logger: log.child({ component: "api" }),
+            registry,
+            maxRequestBytes: config.maxRequestBytes,
+            watchHub,
+            leases: kvServices.leases,
+        });
+        closers.push(() => client.close(true));
+        let metricsPort = null;
+        if (config.listenMetrics !== "") {
+            const http = await startHttpServer({ backend: started, listen: config.listenMetrics, registry });
+            metricsPort = http.port;
+            closers.push(() => http.close());
+        }
+        log.info({
+            client: `${config.listenClient}`,
+            peer: config.listenPeer,
+            metrics: config.listenMetrics,
+            member: hex(memberId),
+        }, "raftkv is serving");
+        let closing = null;
+        return {
+            node: started,
+            config,
+            clientPort: client.port,
+            peerPort,
+            metricsPort,
+            close: () => {
+                closing ??= closeAll();
+                return closing;
+            },
+        };
+    }
+    catch (err) {
+        await closeAll();
+        throw err;
+    }
+}
+//# sourceMappingURL=server.js.map

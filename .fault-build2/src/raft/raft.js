@@ -1,0 +1,1149 @@
+// CORE-READY: the core is complete enough for the simulator to drive it.
+// The Raft consensus core: a deterministic state machine driven by tick(), step() and the
+// propose/readIndex/transfer/confChange calls, and read through ready()/advance().
+// No I/O, no timers, no clock; randomness comes from the injected `random`.
+//
+// Shaped after etcd-io/raft (raft.go): one step entry point, role-specific step functions,
+// timer events as local messages. References are to the Raft paper (Ongaro & Ousterhout) and
+// Ongaro's thesis ("Consensus: Bridging Theory and Practice").
+import { decodeConfChange, encodeConfChange } from "./confchange.js";
+import { assert, RaftError } from "./errors.js";
+import { RaftLog } from "./log.js";
+import { Progress } from "./progress.js";
+import { majorityCommitIndex, voteResult } from "./quorum.js";
+import { entryBytes } from "./storage.js";
+import { NONE, } from "./types.js";
+/** Vote requests sent by a leadership transfer carry this context: they bypass leases. */
+const TRANSFER_CONTEXT = Uint8Array.of(1);
+const EMPTY = new Uint8Array(0);
+/** Messages only a leader sends; they may leave before the leader's own write is durable. */
+const NO_WAIT_TYPES = new Set([
+    "app",
+    "heartbeat",
+    "snap",
+    "timeoutNow",
+    "readIndexResp",
+    "prop",
+    "readIndex",
+    "transferLeader",
+]);
+function ctxKey(ctx) {
+    return Buffer.from(ctx.buffer, ctx.byteOffset, ctx.byteLength).toString("latin1");
+}
+export class Raft {
+    id;
+    clusterId;
+    #log;
+    #random;
+    #electionTicks;
+    #heartbeatTicks;
+    #preVote;
+    #checkQuorum;
+    #maxInflight;
+    #maxMsgBytes;
+    #maxUncommittedBytes;
+    #maxApplyBytes;
+    #bugs;
+    #onStateChange;
+    #term = 0;
+    #vote = NONE;
+    #role = "follower";
+    #lead = NONE;
+    #voters = [];
+    #learners = [];
+    /** Leader only: progress of every member, self included. */
+    #progress = new Map();
+    #votes = new Map();
+    #electionElapsed = 0;
+    #heartbeatElapsed = 0;
+    #randomizedElectionTimeout = 0;
+    #leadTransferee = NONE;
+    /** Index of the last conf change proposed by this leader; the next waits until it is applied. */
+    #pendingConfIndex = 0;
+    #uncommittedBytes = 0;
+    #pendingReads = [];
+    /** ReadIndex requests that arrived before this leader committed an entry of its term. */
+    #readsBeforeCommit = [];
+    #readStates = [];
+    #msgsNoWait = [];
+    #msgs = [];
+    #prevHardState;
+    #prevRole = "follower";
+    #prevLead = NONE;
+    #prevTerm = 0;
+    #rejectedForeign = 0;
+    constructor(cfg) {
+        assert(cfg.id !== NONE, "node id must not be 0");
+        this.id = cfg.id;
+        this.clusterId = cfg.clusterId;
+        this.#random = cfg.random;
+        this.#electionTicks = cfg.electionTicks ?? 10;
+        this.#heartbeatTicks = cfg.heartbeatTicks ?? 1;
+        assert(this.#heartbeatTicks < this.#electionTicks, "heartbeat must be shorter than election timeout");
+        this.#preVote = cfg.preVote ?? true;
+        this.#checkQuorum = cfg.checkQuorum ?? true;
+        this.#maxInflight = cfg.maxInflightMsgs ?? 256;
+        this.#maxMsgBytes = cfg.maxMsgBytes ?? 1024 * 1024;
+        this.#maxUncommittedBytes = cfg.maxUncommittedBytes ?? 64 * 1024 * 1024;
+        this.#maxApplyBytes = cfg.maxApplyBytes ?? 64 * 1024 * 1024;
+        this.#bugs = cfg.plantedBugs ?? {};
+        this.#onStateChange = cfg.onStateChange;
+        const { hardState, confState } = cfg.storage.initialState();
+        this.#log = new RaftLog(cfg.storage, cfg.applied ?? 0);
+        this.#term = hardState.term;
+        this.#vote = hardState.vote;
+        this.#prevHardState = { term: hardState.term, vote: hardState.vote, commit: this.#log.committed };
+        this.#setConf(confState);
+        this.#replayAppliedConfChanges(cfg.storage);
+        this.#becomeFollower(this.#term, NONE);
+        this.#prevTerm = this.#term;
+    }
+    // ---------------------------------------------------------------- observable state
+    status() {
+        let progress = null;
+        if (this.#role === "leader") {
+            progress = new Map();
+            for (const [id, pr] of this.#progress)
+                progress.set(id, pr.status());
+        }
+        return {
+            id: this.id,
+            role: this.#role,
+            term: this.#term,
+            vote: this.#vote,
+            leaderId: this.#lead,
+            commitIndex: this.#log.committed,
+            appliedIndex: this.#log.applied,
+            lastIndex: this.#log.lastIndex(),
+            confState: this.confState(),
+            progress,
+            leadTransferee: this.#leadTransferee,
+            rejectedForeign: this.#rejectedForeign,
+        };
+    }
+    confState() {
+        return { voters: [...this.#voters], learners: [...this.#learners] };
+    }
+    get role() {
+        return this.#role;
+    }
+    get term() {
+        return this.#term;
+    }
+    get leaderId() {
+        return this.#lead;
+    }
+    // ---------------------------------------------------------------- inputs
+    /** Advance logical time by one tick. */
+    tick() {
+        if (this.#role === "leader")
+            this.#tickHeartbeat();
+        else
+            this.#tickElection();
+    }
+    /** Start an election now (used to bootstrap a single node quickly and by tests). */
+    campaign() {
+        this.#stepInternal(this.#local("hup"));
+    }
+    propose(data) {
+        this.#proposeEntries([{ term: 0, index: 0, type: "normal", data }]);
+    }
+    proposeConfChange(cc) {
+        if (this.#role !== "leader") {
+            throw new RaftError("RAFTKV_NOT_LEADER", "membership changes must be proposed on the leader");
+        }
+        if (this.#pendingConfIndex > this.#log.applied) {
+            throw new RaftError("RAFTKV_CONF_CHANGE_PENDING", `a membership change (index ${this.#pendingConfIndex}) is still being applied`);
+        }
+        this.#validateConfChange(cc);
+        this.#proposeEntries([{ term: 0, index: 0, type: "confChange", data: encodeConfChange(cc) }]);
+    }
+    readIndex(ctx) {
+        this.#stepInternal({ ...this.#local("readIndex"), context: ctx });
+    }
+    transferLeader(target) {
+        this.#stepInternal({ ...this.#local("transferLeader"), index: target });
+    }
+    reportSnapshot(id, ok) {
+        this.#stepInternal({ ...this.#local("snapStatus"), from: id, reject: !ok });
+    }
+    reportUnreachable(id) {
+        this.#stepInternal({ ...this.#local("unreachable"), from: id });
+    }
+    /**
+     * The application has a snapshot of its state at `index` (its applied index). Record it in
+     * storage and compact the log behind it, keeping `retainEntries` entries for slow followers.
+     */
+    compact(index, data, retainEntries = 0) {
+        assert(index <= this.#log.applied, `snapshot ${index} beyond applied ${this.#log.applied}`);
+        const storage = this.#log.storage;
+        assert(storage.createSnapshot && storage.compact, "storage cannot take snapshots");
+        assert(index === this.#log.applied, "snapshots are taken at the applied index");
+        if (index <= storage.snapshot().meta.index)
+            return;
+        storage.createSnapshot(index, this.confState(), data);
+        const keepFrom = Math.max(index - retainEntries, storage.firstIndex() - 1);
+        storage.compact(Math.min(keepFrom, index));
+    }
+    /**
+     * A message from a peer. Never throws: messages from another cluster, for another node, from
+     * a non-member or of a local-only type are counted and dropped.
+     */
+    step(m) {
+        if (this.#isLocalType(m.type) ||
+            m.clusterId !== this.clusterId ||
+            m.to !== this.id ||
+            !this.#acceptFrom(m)) {
+            this.#rejectedForeign++;
+            return;
+        }
+        this.#stepInternal(m);
+    }
+    #stepInternal(m) {
+        if (m.term === 0) {
+            // local message or forwarded proposal/read
+        }
+        else if (m.term > this.#term) {
+            if (!this.#stepHigherTerm(m))
+                return;
+        }
+        else if (m.term < this.#term) {
+            this.#stepLowerTerm(m);
+            return;
+        }
+        try {
+            this.#stepByType(m);
+        }
+        catch (err) {
+            // A peer's forwarded proposal or read that cannot be served is dropped (the peer times
+            // out and retries); only local calls see the typed error.
+            if (m.from !== NONE && err instanceof RaftError)
+                return;
+            throw err;
+        }
+    }
+    // ---------------------------------------------------------------- output
+    hasReady() {
+        return (this.#msgs.length > 0 ||
+            this.#msgsNoWait.length > 0 ||
+            this.#log.unstableEntries.length > 0 ||
+            this.#log.unstableSnapshot !== null ||
+            this.#log.hasNextCommitted() ||
+            this.#readStates.length > 0 ||
+            !this.#sameHardState(this.#hardState(), this.#prevHardState));
+    }
+    ready() {
+        const hs = this.#hardState();
+        const rd = {
+            hardState: this.#sameHardState(hs, this.#prevHardState) ? null : hs,
+            entries: [...this.#log.unstableEntries],
+            snapshot: this.#log.unstableSnapshot,
+            messagesNoWait: this.#msgsNoWait,
+            messages: this.#msgs,
+            committed: this.#log.nextCommitted(this.#maxApplyBytes),
+            readStates: this.#readStates,
+            role: this.#role,
+            leaderId: this.#lead,
+            term: this.#term,
+        };
+        this.#msgsNoWait = [];
+        this.#msgs = [];
+        this.#readStates = [];
+        return rd;
+    }
+    /** The driver has persisted `rd` and applied its committed entries. */
+    advance(rd) {
+        if (rd.hardState !== null)
+            this.#prevHardState = rd.hardState;
+        this.#log.stableTo(rd.snapshot, rd.entries);
+        if (rd.snapshot !== null)
+            this.#log.appliedTo(rd.snapshot.meta.index);
+        if (rd.committed.length > 0) {
+            const last = rd.committed[rd.committed.length - 1];
+            for (const e of rd.committed) {
+                if (e.type === "confChange")
+                    this.#applyConfChange(e);
+                if (this.#role === "leader" && e.data.byteLength > 0) {
+                    this.#uncommittedBytes = Math.max(0, this.#uncommittedBytes - entryBytes(e));
+                }
+            }
+            this.#log.appliedTo(last.index);
+        }
+        if (this.#role === "leader") {
+            // The leader counts itself toward a quorum only once its own write is durable.
+            const self = this.#progress.get(this.id);
+            const stable = this.#log.stableLastIndex();
+            if (self !== undefined && stable > 0 && this.#log.termOrZero(stable) === this.#term) {
+                if (self.maybeUpdate(stable) && this.#maybeCommit())
+                    this.#bcastAppend();
+            }
+        }
+    }
+    // ---------------------------------------------------------------- step helpers
+    #isLocalType(t) {
+        return t === "hup" || t === "beat" || t === "snapStatus" || t === "unreachable";
+    }
+    /**
+     * Messages from non-members are dropped, except those only a leader sends (a member that
+     * lags in applying a membership change must still follow a leader it does not know yet) and
+     * vote requests (see below).
+     */
+    #acceptFrom(m) {
+        if (m.from === NONE || m.from === this.id)
+            return false;
+        if (this.#voters.includes(m.from) || this.#learners.includes(m.from))
+            return true;
+        // Fix (found by the simulator, seed 439): a node that joined empty follows the leader
+        // before it has applied a configuration naming that leader. It forwards reads to it, so it
+        // must accept the answer; dropping it left the read unanswered forever.
+        if (m.type === "readIndexResp" && m.from === this.#lead)
+            return true;
+        // Fix (found by the simulator, seeds 2442, 14011 of the first 20000): a voter may not yet
+        // have applied the change that added a candidate (or, joining empty, know no configuration
+        // at all). Dropping the candidate's vote requests then deadlocks elections for good, e.g.
+        // voters {1, 4} where 4 joined empty: 4 ignored 1, so no leader could ever bring 4 up to
+        // date. Vote requests are answered like any other; the up-to-date check keeps them safe, and
+        // pre-vote / check-quorum keep a removed node from disrupting (as in etcd-io/raft).
+        if (m.type === "vote" || m.type === "preVote")
+            return true;
+        return m.type === "app" || m.type === "heartbeat" || m.type === "snap" || m.type === "timeoutNow";
+    }
+    #stepHigherTerm(m) {
+        if (m.type === "vote" || m.type === "preVote") {
+            const force = m.context.byteLength === 1 && m.context[0] === TRANSFER_CONTEXT[0];
+            const inLease = this.#checkQuorum && this.#lead !== NONE && this.#electionElapsed < this.#electionTicks;
+            // Thesis 4.2.3: a node that hears from a live leader ignores vote requests.
+            if (!force && inLease)
+                return false;
+        }
+        if (m.type === "preVote") {
+            // Pre-votes never change our term.
+        }
+        else if (m.type === "preVoteResp" && !m.reject) {
+            // A granted pre-vote carries the future term; the election will raise our term.
+        }
+        else if (m.type === "app" || m.type === "heartbeat" || m.type === "snap") {
+            this.#becomeFollower(m.term, m.from);
+        }
+        else {
+            this.#becomeFollower(m.term, NONE);
+        }
+        return true;
+    }
+    #stepLowerTerm(m) {
+        if ((this.#checkQuorum || this.#preVote) && (m.type === "heartbeat" || m.type === "app")) {
+            // A stale leader (e.g. after a partition healed) learns of the new term and steps down;
+            // without this, pre-vote would let it keep disrupting nothing but also never recover.
+            this.#send({ type: "appResp", to: m.from });
+        }
+        else if (m.type === "preVote") {
+            this.#send({ type: "preVoteResp", to: m.from, reject: true });
+        }
+        // Everything else from an old term is ignored.
+    }
+    #stepByType(m) {
+        switch (m.type) {
+            case "hup":
+                this.#hup(false);
+                return;
+            case "vote":
+            case "preVote":
+                this.#handleVoteRequest(m);
+                return;
+            default:
+                break;
+        }
+        switch (this.#role) {
+            case "leader":
+                this.#stepLeader(m);
+                return;
+            case "candidate":
+            case "preCandidate":
+                this.#stepCandidate(m);
+                return;
+            case "follower":
+                this.#stepFollower(m);
+                return;
+        }
+    }
+    #handleVoteRequest(m) {
+        const preVote = m.type === "preVote";
+        const canVote = this.#vote === m.from ||
+            (this.#vote === NONE && this.#lead === NONE) ||
+            (preVote && m.term > this.#term) ||
+            (!preVote && this.#bugs.doubleVote === true);
+        const respType = preVote ? "preVoteResp" : "voteResp";
+        if (canVote && this.#log.isUpToDate(m.index, m.logTerm)) {
+            // Answer a pre-vote with the term it asks for, so the pre-candidate counts it.
+            this.#send({ type: respType, to: m.from, term: m.term });
+            if (!preVote) {
+                this.#electionElapsed = 0;
+                this.#vote = m.from;
+            }
+        }
+        else {
+            this.#send({ type: respType, to: m.from, term: this.#term, reject: true });
+        }
+    }
+    // ---------------------------------------------------------------- roles
+    #reset(term) {
+        if (this.#term !== term) {
+            this.#term = term;
+            this.#vote = NONE;
+        }
+        this.#lead = NONE;
+        this.#electionElapsed = 0;
+        this.#heartbeatElapsed = 0;
+        this.#resetRandomizedElectionTimeout();
+        this.#leadTransferee = NONE;
+        this.#votes = new Map();
+        this.#pendingReads = [];
+        this.#readsBeforeCommit = [];
+        this.#uncommittedBytes = 0;
+        this.#progress = new Map();
+    }
+    #becomeFollower(term, lead) {
+        this.#reset(term);
+        this.#role = "follower";
+        this.#lead = lead;
+        this.#notifyState();
+    }
+    #becomePreCandidate() {
+        assert(this.#role !== "leader", "leader cannot become pre-candidate");
+        // Pre-candidacy changes neither term nor vote (thesis 9.6).
+        this.#votes = new Map();
+        this.#role = "preCandidate";
+        this.#lead = NONE;
+        this.#notifyState();
+    }
+    #becomeCandidate() {
+        assert(this.#role !== "leader", "leader cannot become candidate");
+        this.#reset(this.#term + 1);
+        this.#vote = this.id;
+        this.#role = "candidate";
+        this.#notifyState();
+    }
+    #becomeLeader() {
+        assert(this.#role !== "follower", "follower cannot become leader directly");
+        this.#reset(this.#term);
+        this.#role = "leader";
+        this.#lead = this.id;
+        const last = this.#log.lastIndex();
+        for (const id of [...this.#voters, ...this.#learners]) {
+            const pr = new Progress(last + 1, this.#maxInflight, this.#learners.includes(id));
+            if (id === this.id) {
+                pr.match = this.#log.stableLastIndex();
+                pr.becomeReplicate();
+            }
+            pr.recentActive = id === this.id;
+            this.#progress.set(id, pr);
+        }
+        // An unapplied membership change may sit in the log: wait for it before proposing another.
+        this.#pendingConfIndex = last;
+        // Commit an entry of the new term at once (Raft paper 5.4.2, thesis 6.4 for reads).
+        this.#appendEntries([{ term: 0, index: 0, type: "normal", data: EMPTY }]);
+        this.#notifyState();
+    }
+    #notifyState() {
+        if (this.#role === this.#prevRole && this.#lead === this.#prevLead && this.#term === this.#prevTerm)
+            return;
+        this.#prevRole = this.#role;
+        this.#prevLead = this.#lead;
+        this.#prevTerm = this.#term;
+        this.#onStateChange?.({ role: this.#role, term: this.#term, leaderId: this.#lead });
+    }
+    #promotable() {
+        return this.#voters.includes(this.id);
+    }
+    /** Committed-but-unapplied membership changes block campaigning (as etcd-io/raft does). */
+    #hasUnappliedConfChange() {
+        if (this.#log.committed <= this.#log.applied)
+            return false;
+        const lo = Math.max(this.#log.applied + 1, this.#log.firstIndex());
+        for (let i = lo; i <= this.#log.committed;) {
+            const batch = this.#log.slice(i, this.#log.committed + 1, this.#maxMsgBytes);
+            for (const e of batch)
+                if (e.type === "confChange")
+                    return true;
+            i += batch.length;
+        }
+        return false;
+    }
+    #hup(transfer) {
+        if (this.#role === "leader")
+            return;
+        if (!this.#promotable())
+            return;
+        if (this.#hasUnappliedConfChange())
+            return;
+        if (this.#preVote && !transfer)
+            this.#campaign("preElection", false);
+        else
+            this.#campaign("election", transfer);
+    }
+    #campaign(kind, transfer) {
+        let term;
+        let type;
+        if (kind === "preElection") {
+            this.#becomePreCandidate();
+            term = this.#term + 1;
+            type = "preVote";
+        }
+        else {
+            this.#becomeCandidate();
+            term = this.#term;
+            type = "vote";
+        }
+        this.#votes.set(this.id, true);
+        if (voteResult(this.#voters, this.#votes) === "won") {
+            // Single voter: win at once.
+            if (kind === "preElection")
+                this.#campaign("election", transfer);
+            else
+                this.#becomeLeader();
+            return;
+        }
+        const lastIndex = this.#log.lastIndex();
+        const lastTerm = this.#log.lastTerm();
+        for (const id of this.#voters) {
+            if (id === this.id)
+                continue;
+            this.#send({
+                type,
+                to: id,
+                term,
+                index: lastIndex,
+                logTerm: lastTerm,
+                context: transfer ? TRANSFER_CONTEXT : EMPTY,
+            });
+        }
+    }
+    // ---------------------------------------------------------------- timers
+    #resetRandomizedElectionTimeout() {
+        this.#randomizedElectionTimeout = this.#electionTicks + Math.floor(this.#random() * this.#electionTicks);
+    }
+    #tickElection() {
+        this.#electionElapsed++;
+        if (this.#promotable() && this.#electionElapsed >= this.#randomizedElectionTimeout) {
+            this.#electionElapsed = 0;
+            this.#stepInternal(this.#local("hup"));
+        }
+    }
+    #tickHeartbeat() {
+        this.#heartbeatElapsed++;
+        this.#electionElapsed++;
+        if (this.#electionElapsed >= this.#electionTicks) {
+            this.#electionElapsed = 0;
+            if (this.#checkQuorum && !this.#quorumActive()) {
+                // Thesis 6.2: a leader that cannot reach a quorum steps down.
+                this.#becomeFollower(this.#term, NONE);
+                return;
+            }
+            // A transfer that did not finish within an election timeout is abandoned.
+            if (this.#leadTransferee !== NONE)
+                this.#leadTransferee = NONE;
+        }
+        if (this.#heartbeatElapsed >= this.#heartbeatTicks) {
+            this.#heartbeatElapsed = 0;
+            this.#stepInternal(this.#local("beat"));
+        }
+    }
+    /** Whether a quorum was heard from since the last check; resets the marks. */
+    #quorumActive() {
+        let active = 0;
+        for (const id of this.#voters) {
+            const pr = this.#progress.get(id);
+            if (pr === undefined)
+                continue;
+            if (id === this.id || pr.recentActive)
+                active++;
+            pr.recentActive = false;
+        }
+        return active >= Math.floor(this.#voters.length / 2) + 1;
+    }
+    // ---------------------------------------------------------------- leader
+    #stepLeader(m) {
+        switch (m.type) {
+            case "beat":
+                this.#bcastHeartbeat(this.#lastPendingReadCtx());
+                return;
+            case "prop":
+                this.#leaderPropose(m);
+                return;
+            case "readIndex":
+                this.#leaderReadIndex(m);
+                return;
+            case "transferLeader":
+                this.#leaderTransfer(m.index);
+                return;
+            default:
+                break;
+        }
+        const pr = this.#progress.get(m.from);
+        if (pr === undefined)
+            return;
+        switch (m.type) {
+            case "appResp":
+                pr.recentActive = true;
+                this.#handleAppendResponse(m, pr);
+                return;
+            case "heartbeatResp":
+                pr.recentActive = true;
+                this.#handleHeartbeatResponse(m, pr);
+                return;
+            case "snapStatus":
+                if (pr.state !== "snapshot")
+                    return;
+                if (m.reject)
+                    pr.pendingSnapshot = 0;
+                pr.becomeProbe();
+                // Wait for a heartbeat answer before probing again.
+                pr.probeSent = true;
+                return;
+            case "unreachable":
+                if (pr.state === "replicate")
+                    pr.becomeProbe();
+                return;
+            default:
+                return;
+        }
+    }
+    #leaderPropose(m) {
+        if (!this.#progress.has(this.id))
+            throw new RaftError("RAFTKV_PROPOSAL_DROPPED", "leader was removed");
+        if (this.#leadTransferee !== NONE) {
+            throw new RaftError("RAFTKV_TRANSFER_IN_PROGRESS", "leadership transfer in progress");
+        }
+        this.#appendEntries(m.entries);
+        this.#bcastAppend();
+    }
+    #appendEntries(entries) {
+        let bytes = 0;
+        for (const e of entries)
+            if (e.data.byteLength > 0)
+                bytes += entryBytes(e);
+        if (this.#uncommittedBytes > 0 && this.#uncommittedBytes + bytes > this.#maxUncommittedBytes) {
+            throw new RaftError("RAFTKV_TOO_MANY_UNCOMMITTED", "too many uncommitted bytes; proposal refused");
+        }
+        this.#uncommittedBytes += bytes;
+        let index = this.#log.lastIndex();
+        const stamped = entries.map((e) => {
+            index++;
+            if (e.type === "confChange")
+                this.#pendingConfIndex = index;
+            return { term: this.#term, index, type: e.type, data: e.data };
+        });
+        this.#log.appendLocal(stamped);
+        // A single-voter leader commits on its own durable write, in advance().
+    }
+    #handleAppendResponse(m, pr) {
+        if (m.reject) {
+            let hint = m.rejectHint;
+            if (m.logTerm > 0)
+                hint = this.#log.findConflictByTerm(m.rejectHint, m.logTerm).index;
+            if (pr.maybeDecrTo(m.index, hint)) {
+                if (pr.state === "replicate")
+                    pr.becomeProbe();
+                this.#sendAppend(m.from, pr);
+            }
+            return;
+        }
+        const wasPaused = pr.isPaused();
+        if (!pr.maybeUpdate(m.index)) {
+            if (wasPaused && !pr.isPaused())
+                this.#sendAppend(m.from, pr);
+            return;
+        }
+        if (pr.state === "probe")
+            pr.becomeReplicate();
+        else if (pr.state === "snapshot" && pr.match >= pr.pendingSnapshot) {
+            pr.becomeProbe();
+            pr.becomeReplicate();
+        }
+        if (this.#maybeCommit()) {
+            this.#bcastAppend();
+        }
+        else {
+            this.#sendAppendsWhileOpen(m.from, pr);
+        }
+        if (m.from === this.#leadTransferee && pr.match === this.#log.lastIndex()) {
+            this.#send({ type: "timeoutNow", to: m.from });
+        }
+    }
+    #handleHeartbeatResponse(m, pr) {
+        pr.probeSent = false;
+        if (pr.state === "replicate" && pr.inflightFull())
+            pr.freeFirstOne();
+        // An empty append probes a follower whose appends were lost in replicate state: it rejects
+        // and the leader falls back to probing (as etcd-io/raft's sendIfEmpty).
+        if (pr.match < this.#log.lastIndex())
+            this.#sendAppend(m.from, pr, true);
+        if (m.context.byteLength > 0)
+            this.#ackRead(m.from, m.context);
+    }
+    /** Send appends while the window allows; returns whether any was sent. */
+    #sendAppendsWhileOpen(to, pr) {
+        let sent = false;
+        while (pr.next <= this.#log.lastIndex() && !pr.isPaused()) {
+            if (!this.#sendAppend(to, pr))
+                break;
+            sent = true;
+        }
+        return sent;
+    }
+    #maybeCommit() {
+        const matches = [];
+        for (const id of this.#voters)
+            matches.push(this.#progress.get(id)?.match ?? 0);
+        if (matches.length === 0)
+            return false;
+        const mci = majorityCommitIndex(matches);
+        if (mci <= this.#log.committed)
+            return false;
+        // Raft paper 5.4.2: only entries of the current term are committed by counting replicas.
+        if (!this.#bugs.commitPreviousTermByCount && this.#log.termOrZero(mci) !== this.#term)
+            return false;
+        this.#log.commitTo(mci);
+        if (this.#log.termOrZero(mci) === this.#term)
+            this.#releaseReadsBeforeCommit();
+        return true;
+    }
+    #bcastAppend() {
+        for (const [id, pr] of this.#progress) {
+            if (id === this.id)
+                continue;
+            // When there is nothing new to send, an empty append still carries the new commit index:
+            // a follower applies (and answers its forwarded writes and reads) without waiting for
+            // the next heartbeat (as etcd-io/raft's sendIfEmpty).
+            if (!this.#sendAppendsWhileOpen(id, pr))
+                this.#sendAppend(id, pr, true);
+        }
+    }
+    /** Send one append (or a snapshot) to `to`. Returns false when nothing could be sent. */
+    #sendAppend(to, pr, allowEmpty = false) {
+        if (pr.isPaused())
+            return false;
+        const prevIndex = pr.next - 1;
+        let prevTerm;
+        let entries;
+        try {
+            prevTerm = this.#log.term(prevIndex);
+            entries = this.#log.slice(pr.next, this.#log.lastIndex() + 1, this.#maxMsgBytes);
+        }
+        catch (err) {
+            if (err instanceof RaftError && err.code === "RAFTKV_COMPACTED")
+                return this.#sendSnapshot(to, pr);
+            throw err;
+        }
+        if (entries.length === 0 && !allowEmpty && pr.state === "replicate")
+            return false;
+        const last = entries.length > 0 ? entries[entries.length - 1].index : prevIndex;
+        this.#send({
+            type: "app",
+            to,
+            index: prevIndex,
+            logTerm: prevTerm,
+            entries,
+            commit: this.#log.committed,
+        });
+        pr.sentEntries(last, entries.length);
+        return entries.length > 0;
+    }
+    #sendSnapshot(to, pr) {
+        if (!pr.recentActive)
+            return false;
+        const snapshot = this.#log.storage.snapshot();
+        if (snapshot.meta.index === 0)
+            return false;
+        pr.becomeSnapshot(snapshot.meta.index);
+        this.#send({ type: "snap", to, snapshot });
+        return false;
+    }
+    #bcastHeartbeat(ctx) {
+        for (const [id, pr] of this.#progress) {
+            if (id === this.id)
+                continue;
+            this.#send({
+                type: "heartbeat",
+                to: id,
+                // Never tell a follower to commit beyond what it is known to hold.
+                commit: Math.min(pr.match, this.#log.committed),
+                context: ctx,
+            });
+        }
+    }
+    #leaderTransfer(target) {
+        const pr = this.#progress.get(target);
+        if (pr === undefined || pr.learner || target === this.id)
+            return;
+        if (this.#leadTransferee === target)
+            return;
+        this.#leadTransferee = target;
+        // The transfer must finish within an election timeout (thesis 3.10).
+        this.#electionElapsed = 0;
+        if (pr.match === this.#log.lastIndex())
+            this.#send({ type: "timeoutNow", to: target });
+        else
+            this.#sendAppend(target, pr, true);
+    }
+    // ---------------------------------------------------------------- ReadIndex (thesis 6.4)
+    #committedInCurrentTerm() {
+        return this.#log.termOrZero(this.#log.committed) === this.#term;
+    }
+    #leaderReadIndex(m) {
+        if (this.#voters.length === 1 || this.#bugs.readWithoutReadIndex === true) {
+            if (this.#bugs.readWithoutReadIndex !== true && !this.#committedInCurrentTerm()) {
+                this.#readsBeforeCommit.push(m);
+                return;
+            }
+            this.#answerRead(m.from, this.#log.committed, m.context);
+            return;
+        }
+        if (!this.#committedInCurrentTerm()) {
+            // No read before this leader has committed an entry of its term: its commit index may
+            // lag behind the true one until then.
+            this.#readsBeforeCommit.push(m);
+            return;
+        }
+        const key = ctxKey(m.context);
+        if (this.#pendingReads.some((r) => r.key === key))
+            return;
+        this.#pendingReads.push({
+            index: this.#log.committed,
+            ctx: m.context,
+            key,
+            from: m.from === NONE ? this.id : m.from,
+            acks: new Set([this.id]),
+        });
+        this.#bcastHeartbeat(m.context);
+    }
+    #releaseReadsBeforeCommit() {
+        const waiting = this.#readsBeforeCommit;
+        this.#readsBeforeCommit = [];
+        for (const m of waiting)
+            this.#leaderReadIndex(m);
+    }
+    #lastPendingReadCtx() {
+        const last = this.#pendingReads[this.#pendingReads.length - 1];
+        return last === undefined ? EMPTY : last.ctx;
+    }
+    #ackRead(from, ctx) {
+        const key = ctxKey(ctx);
+        const pos = this.#pendingReads.findIndex((r) => r.key === key);
+        if (pos < 0)
+            return;
+        const read = this.#pendingReads[pos];
+        read.acks.add(from);
+        let acked = 0;
+        for (const id of this.#voters)
+            if (read.acks.has(id))
+                acked++;
+        if (acked < Math.floor(this.#voters.length / 2) + 1)
+            return;
+        // A quorum confirmed leadership after every earlier request too: release them in order.
+        const released = this.#pendingReads.splice(0, pos + 1);
+        for (const r of released)
+            this.#answerRead(r.from, r.index, r.ctx);
+    }
+    #answerRead(from, index, ctx) {
+        if (from === NONE || from === this.id)
+            this.#readStates.push({ index, requestCtx: ctx });
+        else
+            this.#send({ type: "readIndexResp", to: from, index, context: ctx });
+    }
+    // ---------------------------------------------------------------- candidate
+    #stepCandidate(m) {
+        switch (m.type) {
+            case "prop":
+                throw new RaftError("RAFTKV_PROPOSAL_DROPPED", "no leader: election in progress");
+            case "readIndex":
+                throw new RaftError("RAFTKV_PROPOSAL_DROPPED", "no leader: election in progress");
+            case "app":
+                this.#becomeFollower(m.term, m.from);
+                this.#handleAppend(m);
+                return;
+            case "heartbeat":
+                this.#becomeFollower(m.term, m.from);
+                this.#handleHeartbeat(m);
+                return;
+            case "snap":
+                this.#becomeFollower(m.term, m.from);
+                this.#handleSnapshot(m);
+                return;
+            case "voteResp":
+            case "preVoteResp": {
+                const expected = this.#role === "preCandidate" ? "preVoteResp" : "voteResp";
+                if (m.type !== expected)
+                    return;
+                this.#votes.set(m.from, !m.reject);
+                const result = voteResult(this.#voters, this.#votes);
+                if (result === "won") {
+                    if (this.#role === "preCandidate")
+                        this.#campaign("election", false);
+                    else {
+                        this.#becomeLeader();
+                        this.#bcastAppend();
+                    }
+                }
+                else if (result === "lost") {
+                    this.#becomeFollower(this.#term, NONE);
+                }
+                return;
+            }
+            default:
+                return;
+        }
+    }
+    // ---------------------------------------------------------------- follower
+    #stepFollower(m) {
+        switch (m.type) {
+            case "prop":
+                if (this.#lead === NONE)
+                    throw new RaftError("RAFTKV_PROPOSAL_DROPPED", "no leader");
+                if (m.from !== NONE)
+                    return; // never forward a forwarded proposal twice
+                this.#send({ type: "prop", to: this.#lead, term: 0, entries: m.entries });
+                return;
+            case "app":
+                this.#electionElapsed = 0;
+                this.#lead = m.from;
+                this.#notifyState();
+                this.#handleAppend(m);
+                return;
+            case "heartbeat":
+                this.#electionElapsed = 0;
+                this.#lead = m.from;
+                this.#notifyState();
+                this.#handleHeartbeat(m);
+                return;
+            case "snap":
+                this.#electionElapsed = 0;
+                this.#lead = m.from;
+                this.#notifyState();
+                this.#handleSnapshot(m);
+                return;
+            case "transferLeader":
+                if (this.#lead === NONE)
+                    return;
+                if (m.from !== NONE)
+                    return;
+                this.#send({ type: "transferLeader", to: this.#lead, term: 0, index: m.index });
+                return;
+            case "timeoutNow":
+                // Thesis 3.10: the leader asks us to campaign now, skipping pre-vote and leases.
+                this.#hup(true);
+                return;
+            case "readIndex":
+                if (this.#lead === NONE)
+                    throw new RaftError("RAFTKV_PROPOSAL_DROPPED", "no leader for read index");
+                if (m.from !== NONE)
+                    return;
+                this.#send({ type: "readIndex", to: this.#lead, term: 0, context: m.context });
+                return;
+            case "readIndexResp":
+                this.#readStates.push({ index: m.index, requestCtx: m.context });
+                return;
+            default:
+                return;
+        }
+    }
+    #handleAppend(m) {
+        if (m.index < this.#log.committed) {
+            this.#send({ type: "appResp", to: m.from, index: this.#log.committed });
+            return;
+        }
+        if (this.#log.matchTerm(m.index, m.logTerm)) {
+            this.#log.appendFromLeader(m.entries);
+            const lastNew = m.index + m.entries.length;
+            this.#log.commitTo(Math.min(m.commit, lastNew));
+            this.#send({ type: "appResp", to: m.from, index: lastNew });
+            return;
+        }
+        // Fast back-off (thesis 5.3 / etcd-io/raft): tell the leader the largest index at or below
+        // the probe whose term is not above the leader's term there.
+        const hint = this.#log.findConflictByTerm(Math.min(m.index, this.#log.lastIndex()), m.logTerm);
+        this.#send({
+            type: "appResp",
+            to: m.from,
+            index: m.index,
+            reject: true,
+            rejectHint: hint.index,
+            logTerm: hint.term,
+        });
+    }
+    #handleHeartbeat(m) {
+        this.#log.commitTo(Math.min(m.commit, this.#log.lastIndex()));
+        this.#send({ type: "heartbeatResp", to: m.from, context: m.context });
+    }
+    #handleSnapshot(m) {
+        const snap = m.snapshot;
+        if (snap === null)
+            return;
+        const { index, term } = snap.meta;
+        if (index <= this.#log.committed) {
+            this.#send({ type: "appResp", to: m.from, index: this.#log.committed });
+            return;
+        }
+        if (this.#log.matchTerm(index, term)) {
+            // We already hold the snapshot's last entry: fast-forward the commit index instead.
+            this.#log.commitTo(index);
+            this.#send({ type: "appResp", to: m.from, index: this.#log.committed });
+            return;
+        }
+        this.#log.restore(snap);
+        this.#setConf(snap.meta.confState);
+        this.#send({ type: "appResp", to: m.from, index: this.#log.lastIndex() });
+    }
+    // ---------------------------------------------------------------- membership
+    #setConf(cs) {
+        this.#voters = [...cs.voters];
+        this.#learners = [...cs.learners];
+    }
+    #validateConfChange(cc) {
+        if (cc.nodeId === NONE)
+            throw new RaftError("RAFTKV_BAD_CONF_CHANGE", "node id 0 is not allowed");
+        const isVoter = this.#voters.includes(cc.nodeId);
+        const isLearner = this.#learners.includes(cc.nodeId);
+        if (cc.type === "addLearner" && isVoter) {
+            throw new RaftError("RAFTKV_BAD_CONF_CHANGE", `node ${cc.nodeId} is a voter; demotion is not supported`);
+        }
+        if (cc.type === "removeNode" && !isVoter && !isLearner) {
+            throw new RaftError("RAFTKV_BAD_CONF_CHANGE", `node ${cc.nodeId} is not a member`);
+        }
+        if (cc.type === "removeNode" && isVoter && this.#voters.length === 1) {
+            throw new RaftError("RAFTKV_BAD_CONF_CHANGE", "cannot remove the last voter");
+        }
+    }
+    /** On restart: conf changes applied before the crash but after the snapshot. */
+    #replayAppliedConfChanges(storage) {
+        const lo = Math.max(storage.snapshot().meta.index + 1, storage.firstIndex());
+        const hi = Math.min(this.#log.applied, storage.lastIndex());
+        for (let i = lo; i <= hi;) {
+            const batch = storage.entries(i, hi + 1, this.#maxMsgBytes);
+            for (const e of batch)
+                if (e.type === "confChange")
+                    this.#applyConfChangeData(e.data);
+            i += batch.length;
+        }
+    }
+    #applyConfChange(e) {
+        this.#applyConfChangeData(e.data);
+        if (this.#role !== "leader")
+            return;
+        if (!this.#voters.includes(this.id)) {
+            // A leader removed from the voters steps down once the removal is applied.
+            this.#becomeFollower(this.#term, NONE);
+            return;
+        }
+        if (this.#leadTransferee !== NONE && !this.#voters.includes(this.#leadTransferee)) {
+            this.#leadTransferee = NONE;
+        }
+        if (this.#maybeCommit())
+            this.#bcastAppend();
+    }
+    #applyConfChangeData(data) {
+        let cc;
+        try {
+            cc = decodeConfChange(data);
+        }
+        catch {
+            return; // a malformed change never entered a log through proposeConfChange; ignore
+        }
+        const id = cc.nodeId;
+        const wasVoter = this.#voters.includes(id);
+        const wasLearner = this.#learners.includes(id);
+        switch (cc.type) {
+            case "addVoter":
+                if (wasVoter)
+                    return;
+                if (wasLearner)
+                    this.#learners = this.#learners.filter((x) => x !== id);
+                this.#voters = [...this.#voters, id];
+                break;
+            case "addLearner":
+                if (wasVoter || wasLearner)
+                    return;
+                this.#learners = [...this.#learners, id];
+                break;
+            case "removeNode":
+                this.#voters = this.#voters.filter((x) => x !== id);
+                this.#learners = this.#learners.filter((x) => x !== id);
+                break;
+        }
+        if (this.#role !== "leader")
+            return;
+        if (cc.type === "removeNode") {
+            this.#progress.delete(id);
+            return;
+        }
+        const pr = this.#progress.get(id);
+        if (pr !== undefined) {
+            pr.learner = this.#learners.includes(id);
+        }
+        else {
+            const fresh = new Progress(this.#log.lastIndex() + 1, this.#maxInflight, cc.type === "addLearner");
+            fresh.recentActive = true;
+            this.#progress.set(id, fresh);
+        }
+    }
+    // ---------------------------------------------------------------- plumbing
+    #proposeEntries(entries) {
+        const m = { ...this.#local("prop"), entries };
+        switch (this.#role) {
+            case "leader":
+                this.#leaderPropose(m);
+                return;
+            case "follower":
+                if (this.#lead === NONE)
+                    throw new RaftError("RAFTKV_PROPOSAL_DROPPED", "no leader");
+                this.#send({ type: "prop", to: this.#lead, term: 0, entries });
+                return;
+            default:
+                throw new RaftError("RAFTKV_PROPOSAL_DROPPED", "no leader: election in progress");
+        }
+    }
+    #local(type) {
+        return {
+            type,
+            clusterId: this.clusterId,
+            from: NONE,
+            to: this.id,
+            term: 0,
+            logTerm: 0,
+            index: 0,
+            entries: [],
+            commit: 0,
+            snapshot: null,
+            reject: false,
+            rejectHint: 0,
+            context: EMPTY,
+        };
+    }
+    #send(m) {
+        const full = {
+            clusterId: this.clusterId,
+            from: this.id,
+            term: m.term ?? this.#term,
+            logTerm: 0,
+            index: 0,
+            entries: [],
+            commit: 0,
+            snapshot: null,
+            reject: false,
+            rejectHint: 0,
+            context: EMPTY,
+            ...m,
+        };
+        if (NO_WAIT_TYPES.has(full.type) && (this.#role === "leader" || full.term === 0))
+            this.#msgsNoWait.push(full);
+        else
+            this.#msgs.push(full);
+    }
+    #hardState() {
+        return { term: this.#term, vote: this.#vote, commit: this.#log.committed };
+    }
+    #sameHardState(a, b) {
+        return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+    }
+}
+//# sourceMappingURL=raft.js.map

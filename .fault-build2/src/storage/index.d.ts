@@ -1,0 +1,12 @@
+export type { DataDir, DataDirIdentity, DataDirState, KvSublevel, OpenDataDirOptions } from "./data-dir.js";
+export { dataDirExists, dataDirState, openDataDir } from "./data-dir.js";
+export type { StorageErrorCode } from "./errors.js";
+export { StorageError } from "./errors.js";
+export { unreadableTables } from "./level-diagnostics.js";
+export type { RawLevel } from "./level-log-store.js";
+export { LevelLogStore } from "./level-log-store.js";
+export type { LoadedLog, LogStore, LogUpdate } from "./log-store.js";
+export { restoreMemoryStorage } from "./log-store.js";
+export { MemoryLogDisk, MemoryLogStore } from "./memory-log-store.js";
+export type { SnapshotFileInfo } from "./snapshot-file.js";
+export { readSnapshotFile, removeSnapshotTemps, snapshotFileInfo, snapshotFileName, writeSnapshotFile, } from "./snapshot-file.js";

@@ -1,0 +1,41 @@
+/** How one node is addressed and started. */
+export interface NodeAddressing {
+    readonly name: string;
+    readonly listenClient: string;
+    readonly listenPeer: string;
+    readonly listenMetrics: string;
+    /** Where the test process reaches the node's client API. */
+    readonly clientEndpoint: string;
+    /** This node's --peers: how it reaches every other member. */
+    readonly peers: string;
+    /** Prepended to the node's command line (e.g. `ip netns exec <ns>`). */
+    readonly spawnPrefix: readonly string[];
+}
+/**
+ * hang: packets are silently lost (connections stall; a real partition).
+ * drop: connections are refused or reset (the peer is plainly unreachable).
+ */
+export type CutMode = "hang" | "drop";
+/** A directed link "from>to" between node indexes. */
+export declare function linkId(from: number, to: number): string;
+export interface NetFaults {
+    /** Links not listed are healed. */
+    readonly cut: ReadonlySet<string>;
+    readonly mode: CutMode;
+    /** Added latency on every link (proxy only). */
+    readonly delayMs: number;
+}
+export declare const HEALED: NetFaults;
+export interface FaultNet {
+    readonly kind: "proxy" | "netns";
+    /** Whether delayMs is honoured. */
+    readonly canDelay: boolean;
+    readonly nodes: readonly NodeAddressing[];
+    apply(faults: NetFaults): Promise<void>;
+    /** Heals everything and releases every resource (idempotent). */
+    close(): Promise<void>;
+    /** Synchronous last-resort cleanup at process exit. */
+    closeSync(): void;
+    /** A line of counters for the run summary. */
+    describe(): string;
+}
