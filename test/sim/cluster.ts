@@ -1,0 +1,538 @@
+// A simulated cluster: N Raft cores, each with a durable MemoryStorage and a durable state
+// machine, driven exactly as the real node drives its core (ready → send no-wait messages →
+// persist → send → apply → advance), over the simulated network. Every Ready goes through the
+// checker. Used both by the seeded random simulation and by the scripted scenario tests.
+
+import {
+  bootstrap,
+  decodeConfChange,
+  MemoryStorage,
+  type PlantedBugs,
+  Raft,
+  RaftError,
+  type RaftErrorCode,
+} from "../../src/raft/index.js";
+import type { ConfChange, Message, NodeId, Ready, Status } from "../../src/raft/types.js";
+import { type CheckedNode, Checker, SafetyViolation } from "./checker.js";
+import type { SimNetwork } from "./network.js";
+import { derivedPrng, type Prng } from "./prng.js";
+import { decodeStateMachineImage, SimStateMachine } from "./state-machine.js";
+
+/** Where a crash strikes while a node handles a Ready (or "now", between two steps). */
+export type CrashPoint = "now" | "beforePersist" | "afterPersist";
+
+export interface CoreOptions {
+  electionTicks?: number;
+  heartbeatTicks?: number;
+  preVote?: boolean;
+  checkQuorum?: boolean;
+  maxInflightMsgs?: number;
+  maxMsgBytes?: number;
+  maxUncommittedBytes?: number;
+  plantedBugs?: PlantedBugs;
+}
+
+export interface ClusterOptions {
+  seed: number;
+  clusterId: number;
+  /** Bootstrapped voters (each starts with the bootstrap log). */
+  voters: readonly NodeId[];
+  /** Scenario hook: start these nodes on hand-made durable logs instead of bootstrapping. */
+  storages?: ReadonlyMap<NodeId, MemoryStorage>;
+  core: CoreOptions;
+  network: SimNetwork;
+  /** Prints a trace line; undefined = no tracing (the fast path builds no strings). */
+  trace?: ((line: string) => void) | undefined;
+  /** Off: only end-to-end safety properties are checked (see Checker). */
+  ruleChecks?: boolean;
+  /** Scenario hook: drop a message at delivery when this returns true. */
+  dropIf?: ((m: Message) => boolean) | undefined;
+}
+
+export type Phase = "fault" | "liveness";
+
+export interface ProposalRecord {
+  readonly id: number;
+  readonly nodeId: NodeId;
+  readonly phase: Phase;
+  /** propose() was called on a node that was leader and did not throw. */
+  readonly acceptedByLeader: boolean;
+  /** The core refused it (a typed error): known dropped. */
+  refusedCode: RaftErrorCode | null;
+  /** First index at which some node applied it (0 = never). */
+  committedIndex: number;
+}
+
+export interface ReadRecord {
+  readonly key: string;
+  readonly nodeId: NodeId;
+  readonly phase: Phase;
+  refusedCode: RaftErrorCode | null;
+  answeredIndex: number;
+}
+
+export class SimNode implements CheckedNode {
+  readonly id: NodeId;
+  readonly storage: MemoryStorage;
+  readonly sm = new SimStateMachine();
+  raft: Raft | null = null;
+  incarnation = 0;
+  pendingCrash: CrashPoint | null = null;
+
+  constructor(id: NodeId, storage: MemoryStorage) {
+    this.id = id;
+    this.storage = storage;
+  }
+
+  get alive(): boolean {
+    return this.raft !== null;
+  }
+
+  /** The live core; throws when the node is down (a simulator bug, not a Raft one). */
+  get core(): Raft {
+    if (this.raft === null) throw new Error(`node ${this.id} is down`);
+    return this.raft;
+  }
+}
+
+const PROPOSAL_TAG = 0x70;
+const READ_TAG = 0x72;
+const BATCH_READY_LIMIT = 10_000;
+
+/** Proposal payload: tag, id (u32), then filler to vary entry sizes. */
+export function encodeProposal(id: number, fillerBytes: number): Uint8Array {
+  const out = new Uint8Array(5 + fillerBytes);
+  out[0] = PROPOSAL_TAG;
+  new DataView(out.buffer).setUint32(1, id);
+  for (let i = 5; i < out.length; i++) out[i] = (id + i) & 0xff;
+  return out;
+}
+
+export function decodeProposalId(data: Uint8Array): number | null {
+  if (data.byteLength < 5 || data[0] !== PROPOSAL_TAG) return null;
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(1);
+}
+
+function contextKey(ctx: Uint8Array): string {
+  return Buffer.from(ctx.buffer, ctx.byteOffset, ctx.byteLength).toString("latin1");
+}
+
+export function describeMessage(m: Message): string {
+  let s = `${m.type} ${m.from}->${m.to} t${m.term}`;
+  if (m.type === "app") s += ` prev=${m.index}/${m.logTerm} n=${m.entries.length} c=${m.commit}`;
+  else if (m.type === "appResp") s += m.reject ? ` reject ${m.index} hint=${m.rejectHint}` : ` ok ${m.index}`;
+  else if (m.type === "vote" || m.type === "preVote") s += ` last=${m.index}/${m.logTerm}`;
+  else if (m.type.endsWith("Resp") && m.reject) s += " reject";
+  else if (m.type === "snap" && m.snapshot !== null)
+    s += ` snap=${m.snapshot.meta.index}/${m.snapshot.meta.term}`;
+  else if (m.type === "heartbeat") s += ` c=${m.commit}`;
+  return s;
+}
+
+export class Cluster {
+  readonly nodes = new Map<NodeId, SimNode>();
+  readonly checker: Checker;
+  readonly network: SimNetwork;
+  readonly proposals: ProposalRecord[] = [];
+  readonly reads = new Map<string, ReadRecord>();
+  readonly #opts: ClusterOptions;
+  readonly #trace: ((line: string) => void) | undefined;
+  now = 0;
+  phase: Phase = "fault";
+  /** Nodes whose Ready is to be handled at the end of the current time unit. */
+  readonly #dirty = new Set<NodeId>();
+  #readCounter = 0;
+  #failedSnapshots: { m: Message; incarnation: number }[] = [];
+  /** Observer for fault injection (e.g. cut off a leader right after it is elected). */
+  onBecameLeader: ((id: NodeId, term: number) => void) | undefined;
+  readonly counters = {
+    crashes: 0,
+    restarts: 0,
+    snapshotsSent: 0,
+    snapshotsInstalled: 0,
+    compactions: 0,
+    foreignInjected: 0,
+    confChangesAccepted: 0,
+    confChangesApplied: 0,
+    transfersRequested: 0,
+    timeoutNowDelivered: 0,
+  };
+
+  constructor(opts: ClusterOptions) {
+    this.#opts = opts;
+    this.#trace = opts.trace;
+    this.network = opts.network;
+    this.checker = new Checker(decodeConfChange, { ruleChecks: opts.ruleChecks ?? true });
+    for (const id of opts.voters) {
+      let storage = opts.storages?.get(id);
+      if (storage === undefined) {
+        storage = new MemoryStorage();
+        bootstrap(storage, opts.voters);
+      }
+      this.#addNode(id, storage);
+    }
+  }
+
+  get clusterId(): number {
+    return this.#opts.clusterId;
+  }
+
+  set dropIf(f: ((m: Message) => boolean) | undefined) {
+    this.#opts.dropIf = f;
+  }
+
+  trace(make: () => string): void {
+    if (this.#trace !== undefined) this.#trace(`${String(this.now).padStart(6)} ${make()}`);
+  }
+
+  /** A node that joins later: empty storage, learns everything from the leader. */
+  addEmptyNode(id: NodeId): SimNode {
+    return this.#addNode(id, new MemoryStorage());
+  }
+
+  #addNode(id: NodeId, storage: MemoryStorage): SimNode {
+    const node = new SimNode(id, storage);
+    this.nodes.set(id, node);
+    const { voters, learners } = storage.snapshot().meta.confState;
+    this.checker.registerNode(node, { voters: [...voters], learners: [...learners] });
+    this.#startCore(node);
+    return node;
+  }
+
+  node(id: NodeId): SimNode {
+    const n = this.nodes.get(id);
+    if (n === undefined) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  #startCore(node: SimNode): void {
+    node.incarnation++;
+    const prng: Prng = derivedPrng(this.#opts.seed, node.id * 1009 + node.incarnation);
+    node.raft = new Raft({
+      id: node.id,
+      clusterId: this.#opts.clusterId,
+      storage: node.storage,
+      random: () => prng.next(),
+      applied: node.sm.appliedIndex,
+      ...this.#opts.core,
+      onStateChange: (s) => {
+        this.trace(() => `n${node.id} ${s.role} term=${s.term} leader=${s.leaderId}`);
+        this.checker.onStateChange(node.id, s);
+        if (s.role === "leader") this.onBecameLeader?.(node.id, s.term);
+      },
+    });
+  }
+
+  // ------------------------------------------------------------------ crash and restart
+
+  crash(id: NodeId): void {
+    const node = this.node(id);
+    if (!node.alive) return;
+    this.trace(() => `n${id} CRASH`);
+    node.raft = null;
+    node.pendingCrash = null;
+    this.#dirty.delete(id);
+    this.checker.onCrash(id);
+    this.counters.crashes++;
+  }
+
+  /** Restart on the durable stores. The state machine is durable and applied atomically per
+   *  Ready, so the core restarts with applied = the machine's index; a durable snapshot newer
+   *  than the machine (crash between persist and apply) is restored into it first. */
+  restart(id: NodeId): void {
+    const node = this.node(id);
+    if (node.alive) return;
+    const snap = node.storage.snapshot();
+    if (snap.meta.index > node.sm.appliedIndex) {
+      this.checker.checkRestore(node, snap);
+      node.sm.restore(this.#imageOf(node, snap.data));
+    }
+    this.#startCore(node);
+    const st = node.core.status();
+    this.trace(() => `n${id} RESTART term=${st.term} commit=${st.commitIndex} applied=${st.appliedIndex}`);
+    this.checker.onRestart(id, st);
+    this.checker.checkRestartConf(node, st.confState);
+    this.counters.restarts++;
+  }
+
+  #imageOf(node: SimNode, data: Uint8Array) {
+    const image = decodeStateMachineImage(data);
+    if (image === null)
+      throw new SafetyViolation("stateMachineSafety", `node ${node.id} got a foreign snapshot`);
+    return image;
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  tick(id: NodeId): void {
+    this.node(id).core.tick();
+  }
+
+  /** Deliver one message now (the caller handles the Ready). Returns false if dropped. */
+  deliver(m: Message): boolean {
+    const node = this.nodes.get(m.to);
+    if (node === undefined || node.raft === null) return false;
+    if (this.#opts.dropIf?.(m) === true) return false;
+    this.trace(() => `deliver ${describeMessage(m)}`);
+    if (m.type === "timeoutNow") this.counters.timeoutNowDelivered++;
+    node.raft.step(m);
+    return true;
+  }
+
+  /** A message from another cluster must be dropped and counted, changing nothing. */
+  injectForeign(m: Message, otherClusterId: number): void {
+    const node = this.nodes.get(m.to);
+    if (node === undefined || node.raft === null) return;
+    const before = node.raft.status();
+    node.raft.step({ ...m, clusterId: otherClusterId });
+    const after = node.raft.status();
+    this.counters.foreignInjected++;
+    if (after.rejectedForeign !== before.rejectedForeign + 1 || after.term !== before.term) {
+      throw new SafetyViolation(
+        "readyContract",
+        `node ${m.to} did not reject a message from cluster ${otherClusterId} (${describeMessage(m)})`,
+      );
+    }
+  }
+
+  propose(id: NodeId, fillerBytes = 0): ProposalRecord {
+    const core = this.node(id).core;
+    const wasLeader = core.role === "leader";
+    const record: ProposalRecord = {
+      id: this.proposals.length + 1,
+      nodeId: id,
+      phase: this.phase,
+      acceptedByLeader: false,
+      refusedCode: null,
+      committedIndex: 0,
+    };
+    this.proposals.push(record);
+    const code = this.#callCore(() => core.propose(encodeProposal(record.id, fillerBytes)));
+    if (code !== null) record.refusedCode = code;
+    else (record as { acceptedByLeader: boolean }).acceptedByLeader = wasLeader;
+    this.trace(() => `n${id} propose #${record.id} ${code ?? (wasLeader ? "accepted" : "forwarded")}`);
+    return record;
+  }
+
+  readIndex(id: NodeId): ReadRecord {
+    const core = this.node(id).core;
+    const ctx = new Uint8Array(9);
+    ctx[0] = READ_TAG;
+    const view = new DataView(ctx.buffer);
+    view.setUint32(1, id);
+    view.setUint32(5, ++this.#readCounter);
+    const key = contextKey(ctx);
+    const record: ReadRecord = { key, nodeId: id, phase: this.phase, refusedCode: null, answeredIndex: 0 };
+    this.reads.set(key, record);
+    this.checker.onReadIssued(id, key);
+    record.refusedCode = this.#callCore(() => core.readIndex(ctx));
+    this.trace(() => `n${id} readIndex #${this.#readCounter} ${record.refusedCode ?? ""}`);
+    return record;
+  }
+
+  proposeConfChange(id: NodeId, cc: ConfChange): RaftErrorCode | null {
+    const code = this.#callCore(() => this.node(id).core.proposeConfChange(cc));
+    this.trace(() => `n${id} confChange ${cc.type} ${cc.nodeId} ${code ?? "accepted"}`);
+    if (code === null) this.counters.confChangesAccepted++;
+    return code;
+  }
+
+  transferLeader(id: NodeId, target: NodeId): void {
+    this.trace(() => `n${id} transferLeader -> ${target}`);
+    this.counters.transfersRequested++;
+    this.node(id).core.transferLeader(target);
+  }
+
+  /** The application snapshots its state machine at the applied index and lets the core
+   *  compact the log behind it (keeping `retainEntries` for slow followers). */
+  compact(id: NodeId, retainEntries = 0): boolean {
+    const node = this.node(id);
+    if (node.sm.appliedIndex <= node.storage.snapshot().meta.index) return false;
+    this.trace(() => `n${id} compact at ${node.sm.appliedIndex} retain ${retainEntries}`);
+    node.core.compact(node.sm.appliedIndex, node.sm.serialize(), retainEntries);
+    this.counters.compactions++;
+    return true;
+  }
+
+  /** Expected refusals are typed RaftErrors (returned as codes); anything else is a bug. */
+  #callCore(f: () => void): RaftErrorCode | null {
+    try {
+      f();
+      return null;
+    } catch (err) {
+      if (err instanceof RaftError) return err.code;
+      throw err;
+    }
+  }
+
+  // ------------------------------------------------------------------ the driver
+
+  markDirty(id: NodeId): void {
+    this.#dirty.add(id);
+  }
+
+  /** Handle the Readies of every node marked dirty, in id order (deterministic). */
+  flushDirty(): void {
+    if (this.#dirty.size === 0) return;
+    const ids = [...this.#dirty].sort((a, b) => a - b);
+    this.#dirty.clear();
+    for (const id of ids) this.handleReady(id);
+  }
+
+  /** Run the driver protocol until the core has nothing more to hand out. */
+  handleReady(id: NodeId): void {
+    const node = this.node(id);
+    for (let round = 0; node.raft?.hasReady() === true; round++) {
+      if (round >= BATCH_READY_LIMIT) {
+        throw new SafetyViolation("readyContract", `node ${id} keeps reporting hasReady()`);
+      }
+      this.#handleOneReady(node, node.raft.ready());
+    }
+  }
+
+  #handleOneReady(node: SimNode, rd: Ready): void {
+    const raft = node.core;
+    this.checker.checkReady(node, rd);
+    for (const m of rd.messagesNoWait) this.#send(node, m);
+    if (node.pendingCrash === "beforePersist") {
+      this.crash(node.id);
+      return;
+    }
+    this.#persist(node, rd);
+    this.checker.afterPersist(node);
+    if (node.pendingCrash === "afterPersist") {
+      this.crash(node.id);
+      return;
+    }
+    for (const m of rd.messages) this.#send(node, m);
+    this.#apply(node, rd);
+    for (const rs of rd.readStates) this.#onReadState(node, rs.index, rs.requestCtx);
+    raft.advance(rd);
+    this.checker.afterAdvance(node, rd, raft.confState());
+  }
+
+  #send(node: SimNode, m: Message): void {
+    if (m.to === node.id || m.from !== node.id || m.clusterId !== this.#opts.clusterId) {
+      throw new SafetyViolation(
+        "readyContract",
+        `node ${node.id} emits a malformed message ${describeMessage(m)}`,
+      );
+    }
+    this.checker.checkSend(node, m);
+    if (m.type === "snap") this.counters.snapshotsSent++;
+    if (!this.network.send(m, this.now, node.incarnation) && m.type === "snap") {
+      // A snapshot travels on its own stream, whose failure the transport sees and reports;
+      // the report is delivered with the next time unit, not in the middle of this Ready.
+      this.#failedSnapshots.push({ m, incarnation: node.incarnation });
+    }
+  }
+
+  #persist(node: SimNode, rd: Ready): void {
+    const storage = node.storage;
+    if (rd.snapshot !== null) {
+      this.checker.checkSnapshot(node, rd.snapshot);
+      storage.applySnapshot(rd.snapshot);
+    }
+    if (rd.entries.length > 0) {
+      this.checker.checkEntries(node, rd);
+      storage.append(rd.entries);
+    }
+    if (rd.hardState !== null) {
+      this.checker.checkHardState(node, rd.hardState);
+      storage.setHardState(rd.hardState);
+    }
+  }
+
+  #apply(node: SimNode, rd: Ready): void {
+    if (rd.snapshot !== null) {
+      this.checker.checkRestore(node, rd.snapshot);
+      node.sm.restore(this.#imageOf(node, rd.snapshot.data));
+      this.counters.snapshotsInstalled++;
+      this.trace(() => `n${node.id} restored snapshot ${rd.snapshot?.meta.index}`);
+    }
+    for (const e of rd.committed) {
+      this.checker.checkApply(node, e);
+      node.sm.apply(e);
+      this.checker.afterApply(node, e.index);
+      if (e.type !== "normal") {
+        this.counters.confChangesApplied++;
+        continue;
+      }
+      const pid = decodeProposalId(e.data);
+      const record = pid === null ? undefined : this.proposals[pid - 1];
+      if (record !== undefined && record.committedIndex === 0) record.committedIndex = e.index;
+    }
+  }
+
+  #onReadState(node: SimNode, index: number, ctx: Uint8Array): void {
+    const key = contextKey(ctx);
+    this.checker.checkReadState(node, { index, requestCtx: ctx }, key);
+    const record = this.reads.get(key);
+    if (record !== undefined && record.answeredIndex === 0) record.answeredIndex = index;
+    this.trace(() => `n${node.id} readState index=${index}`);
+  }
+
+  // ------------------------------------------------------------------ network glue
+
+  /** Deliver every message due by `now`. `eager(id)` says whether to handle the receiver's
+   *  Ready at once (true) or batch it until flushDirty (false). */
+  deliverDue(eager: (id: NodeId) => boolean): void {
+    if (this.#failedSnapshots.length > 0) {
+      const failed = this.#failedSnapshots;
+      this.#failedSnapshots = [];
+      for (const f of failed) this.#reportSnapshot(f.m, f.incarnation, false);
+    }
+    for (let next = this.network.popDue(this.now); next !== undefined; next = this.network.popDue(this.now)) {
+      const { item, blocked } = next;
+      const m = item.message;
+      if (blocked || !this.deliver(m)) {
+        this.trace(() => `drop ${describeMessage(m)}${blocked ? " (partition)" : ""}`);
+        this.#reportFailure(m, item.senderIncarnation);
+        continue;
+      }
+      if (m.type === "snap") this.#reportSnapshot(m, item.senderIncarnation, true);
+      if (eager(m.to)) this.handleReady(m.to);
+      else this.markDirty(m.to);
+    }
+  }
+
+  /** What the transport tells the sender when a send fails (as a gRPC stream error would). */
+  #reportFailure(m: Message, senderIncarnation: number): void {
+    if (m.type === "snap") this.#reportSnapshot(m, senderIncarnation, false);
+    else if (m.type === "app") {
+      const sender = this.nodes.get(m.from);
+      if (sender?.raft != null && sender.incarnation === senderIncarnation) {
+        sender.raft.reportUnreachable(m.to);
+        this.markDirty(sender.id);
+      }
+    }
+  }
+
+  #reportSnapshot(m: Message, senderIncarnation: number, ok: boolean): void {
+    const sender = this.nodes.get(m.from);
+    if (sender?.raft == null || sender.incarnation !== senderIncarnation) return;
+    sender.raft.reportSnapshot(m.to, ok);
+    this.markDirty(sender.id);
+  }
+
+  // ------------------------------------------------------------------ observation
+
+  status(id: NodeId): Status {
+    return this.node(id).core.status();
+  }
+
+  aliveIds(): NodeId[] {
+    const out: NodeId[] = [];
+    for (const n of this.nodes.values()) if (n.alive) out.push(n.id);
+    return out;
+  }
+
+  /** Live nodes that believe they lead, with their terms. */
+  leaders(): { id: NodeId; term: number }[] {
+    const out: { id: NodeId; term: number }[] = [];
+    for (const n of this.nodes.values()) {
+      if (n.raft !== null && n.raft.role === "leader") out.push({ id: n.id, term: n.raft.term });
+    }
+    return out;
+  }
+}
