@@ -56,7 +56,12 @@ const KEEPALIVE_QUEUE_MAX = 64;
 
 type TimeToLiveRequest = LeaseTimeToLiveRequest & { forwarded?: boolean };
 
-export function leaseService(context: HandlerContext, api: LeaseApi): UntypedServiceImplementation {
+/** `openStreams`: each open keep-alive stream registers a function that ends it (server shutdown). */
+export function leaseService(
+  context: HandlerContext,
+  api: LeaseApi,
+  openStreams: Set<() => void> = new Set(),
+): UntypedServiceImplementation {
   const timeToLive = unary(
     context,
     SERVICE,
@@ -64,7 +69,8 @@ export function leaseService(context: HandlerContext, api: LeaseApi): UntypedSer
     async (request: TimeToLiveRequest): Promise<LeaseTimeToLiveResponse> => {
       const found = await api.timeToLive(request.ID, request.keys, request.forwarded === true);
       // etcd answers an unknown lease with TTL -1, not an error.
-      if (found === null) return { header: context.header(), ID: request.ID, TTL: -1, grantedTTL: 0, keys: [] };
+      if (found === null)
+        return { header: context.header(), ID: request.ID, TTL: -1, grantedTTL: 0, keys: [] };
       return { header: context.header(), ID: request.ID, ...found };
     },
   );
@@ -100,7 +106,7 @@ export function leaseService(context: HandlerContext, api: LeaseApi): UntypedSer
       "LeaseLeases",
       (): LeaseLeasesResponse => ({ header: context.header(), leases: api.leases().map((ID) => ({ ID })) }),
     ),
-    LeaseKeepAlive: keepAliveHandler(context, api),
+    LeaseKeepAlive: keepAliveHandler(context, api, openStreams),
   };
 }
 
@@ -108,7 +114,7 @@ export function leaseService(context: HandlerContext, api: LeaseApi): UntypedSer
  * One response per request, in request order (as etcd's loop: receive, renew, send). A renewal
  * that fails for another reason than an unknown lease ends the stream with that error, as etcd.
  */
-function keepAliveHandler(context: HandlerContext, api: LeaseApi) {
+function keepAliveHandler(context: HandlerContext, api: LeaseApi, openStreams: Set<() => void>) {
   const metrics = context.bind("bidi_stream", SERVICE, "LeaseKeepAlive");
   return (call: ServerDuplexStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse>): void => {
     const startMs = performance.now();
@@ -120,9 +126,13 @@ function keepAliveHandler(context: HandlerContext, api: LeaseApi) {
     const finish = (code: status, error?: { code: number; details: string }): void => {
       if (finished) return;
       finished = true;
+      openStreams.delete(stop);
       metrics.done(startMs, code);
       if (error !== undefined) call.emit("error", error);
     };
+    const stop = (): void =>
+      finish(status.UNAVAILABLE, { code: status.UNAVAILABLE, details: "etcdserver: server stopped" });
+    openStreams.add(stop);
     const work = async (): Promise<void> => {
       working = true;
       while (queue.length > 0 && !finished) {

@@ -18,8 +18,8 @@ import { clusterService } from "./cluster-service.js";
 import { unimplemented } from "./errors.js";
 import { healthService } from "./health-service.js";
 import { type KvServiceLimits, kvService, kvServiceDefinition } from "./kv-service.js";
-import { grpcBindAddress, parseListen } from "./listen.js";
 import { type LeaseApi, leaseService } from "./lease-service.js";
+import { grpcBindAddress, parseListen } from "./listen.js";
 import { maintenanceService } from "./maintenance-service.js";
 import { ApiMetrics } from "./metrics.js";
 import { apiServices } from "./proto.js";
@@ -108,16 +108,18 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   server.addService(services.cluster, clusterService(context));
   server.addService(services.maintenance, maintenanceService(context));
   server.addService(services.health, healthService(context));
+  // Ends the streams that never end by themselves (watch, keep-alive) when the server closes.
+  const openStreams = new Set<() => void>();
   if (options.watchHub !== undefined) {
     server.addService(
       watchServiceDefinition(services.watch),
-      watchService(context, options.watchHub, options.watchLimits),
+      watchService(context, options.watchHub, options.watchLimits, openStreams),
     );
   } else {
     server.addService(services.watch, notServed(context, "Watch", services.watch));
   }
   if (options.leases !== undefined) {
-    server.addService(services.lease, leaseService(context, options.leases));
+    server.addService(services.lease, leaseService(context, options.leases, openStreams));
   } else {
     server.addService(services.lease, notServed(context, "Lease", services.lease));
   }
@@ -138,7 +140,9 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
         resolve();
         return;
       }
-      // Calls in flight finish; long streams (snapshots) are cut after gracefulCloseMs.
+      // Calls in flight finish; long streams (snapshots) are cut after gracefulCloseMs; watch and
+      // keep-alive streams end now with "server stopped", so their clients go to another member.
+      for (const end of [...openStreams]) end();
       const timer = setTimeout(() => server.forceShutdown(), gracefulCloseMs);
       server.tryShutdown(() => {
         clearTimeout(timer);

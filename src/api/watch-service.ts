@@ -20,7 +20,7 @@ import type {
 import { status } from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 import type { Event, KeyValue, WatchRequest } from "../kv/types.js";
-import type { WatchHub, Watcher, WatchSink, WatchSpec } from "../kv/watch.js";
+import type { Watcher, WatchHub, WatchSink, WatchSpec } from "../kv/watch.js";
 import type { HandlerContext } from "./call.js";
 
 const SERVICE = "etcdserverpb.Watch";
@@ -43,6 +43,7 @@ export const DEFAULT_WATCH_LIMITS: WatchLimits = {
 /** etcd's clientv3.InvalidWatchID: the watch_id of a progress response to a progress request. */
 const PROGRESS_WATCH_ID = -1;
 
+const STOPPED = { code: status.UNAVAILABLE, details: "etcdserver: server stopped" };
 const REASON_EMPTY_RANGE = "mvcc: watcher range is empty";
 const REASON_DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
 
@@ -60,17 +61,24 @@ export function watchServiceDefinition(definition: ServiceDefinition): ServiceDe
   };
 }
 
+/** `openStreams`: each open stream registers a function that ends it (server shutdown). */
 export function watchService(
   context: HandlerContext,
   hub: WatchHub,
   limits: WatchLimits = DEFAULT_WATCH_LIMITS,
+  openStreams: Set<() => void> = new Set(),
 ): UntypedServiceImplementation {
   const metrics = context.bind("bidi_stream", SERVICE, "Watch");
   return {
     Watch: (call: ServerDuplexStream<WatchRequest, Buffer>): void => {
       const startMs = performance.now();
       const session = new WatchSession(context, hub, limits, call);
-      session.start(() => metrics.done(startMs, status.OK));
+      const end = (): void => session.stop();
+      openStreams.add(end);
+      session.start(() => {
+        openStreams.delete(end);
+        metrics.done(startMs, status.OK);
+      });
     },
   };
 }
@@ -119,15 +127,28 @@ export function encodeEvent(event: Event): Uint8Array {
   return bytes;
 }
 
-function encodeResponse(context: HandlerContext, f: ResponseFields): Buffer {
-  const header = context.header(f.revision);
+/** The last header encoded (every watcher of a batch gets the same one). */
+let headerCache: { revision: number; term: number; context: HandlerContext; bytes: Uint8Array } | undefined;
+
+function encodeHeader(context: HandlerContext, revision: number): Uint8Array {
+  const term = context.backend.raftTerm();
+  const cached = headerCache;
+  if (cached?.revision === revision && cached.term === term && cached.context === context)
+    return cached.bytes;
+  const header = context.header(revision);
   const w = protobuf.Writer.create();
-  w.uint32(10).fork();
   if (header.clusterId !== 0) w.uint32(8).uint64(header.clusterId);
   if (header.memberId !== 0) w.uint32(16).uint64(header.memberId);
   if (header.revision !== 0) w.uint32(24).int64(header.revision);
   if (header.raftTerm !== 0) w.uint32(32).uint64(header.raftTerm);
-  w.ldelim();
+  const bytes = w.finish();
+  headerCache = { revision, term, context, bytes };
+  return bytes;
+}
+
+function encodeResponse(context: HandlerContext, f: ResponseFields): Buffer {
+  const w = protobuf.Writer.create();
+  w.uint32(10).bytes(encodeHeader(context, f.revision));
   if (f.watchId !== 0) w.uint32(16).int64(f.watchId);
   if (f.created) w.uint32(24).bool(true);
   if (f.canceled) w.uint32(32).bool(true);
@@ -139,6 +160,20 @@ function encodeResponse(context: HandlerContext, f: ResponseFields): Buffer {
 }
 
 // ---- One client stream ----
+
+/** Sessions with queued responses, flushed together once the current I/O callbacks are done. */
+const toFlush = new Set<WatchSession>();
+
+function flushSoon(session: WatchSession): void {
+  if (toFlush.size === 0) setImmediate(flushAll);
+  toFlush.add(session);
+}
+
+function flushAll(): void {
+  const sessions = [...toFlush];
+  toFlush.clear();
+  for (const session of sessions) session.flush();
+}
 
 class WatchSession implements WatchSink {
   readonly #context: HandlerContext;
@@ -193,7 +228,8 @@ class WatchSession implements WatchSink {
     const id = this.#idOf.get(watcher);
     if (id === undefined) return;
     const bytes = encodeResponse(this.#context, { revision, watchId: id, events });
-    if (this.#pendingBytes + bytes.length > this.#limits.maxPendingBytes) {
+    // A single response larger than the limit still goes to a client that has read everything.
+    if (this.#pendingBytes > 0 && this.#pendingBytes + bytes.length > this.#limits.maxPendingBytes) {
       this.#forget(watcher);
       this.#hub.cancel(watcher);
       this.#send({
@@ -213,7 +249,13 @@ class WatchSession implements WatchSink {
     const id = this.#idOf.get(watcher);
     if (id === undefined) return;
     this.#forget(watcher);
-    this.#send({ revision: this.#hub.revision, watchId: id, canceled: true, compactRevision, cancelReason: reason });
+    this.#send({
+      revision: this.#hub.revision,
+      watchId: id,
+      canceled: true,
+      compactRevision,
+      cancelReason: reason,
+    });
     this.#maybeProgress();
   }
 
@@ -245,17 +287,20 @@ class WatchSession implements WatchSink {
 
   #create(req: NonNullable<WatchRequest["createRequest"]>): void {
     const revision = this.#hub.revision;
-    const refuse = (reason: string): void =>
-      this.#send({ revision, watchId: -1, created: true, canceled: true, cancelReason: reason });
     // etcd: an empty key means "\0", the smallest key.
     const key = req.key.length === 0 ? Buffer.of(0) : req.key;
     const rangeEnd = req.rangeEnd;
     const toEnd = rangeEnd.length === 1 && rangeEnd[0] === 0;
-    if (rangeEnd.length > 0 && !toEnd && Buffer.compare(key, rangeEnd) >= 0) return refuse(REASON_EMPTY_RANGE);
     let id = req.watchId;
-    if (id !== 0 && this.#byId.has(id)) return refuse(REASON_DUPLICATE_ID);
-    if (this.#byId.size >= this.#limits.maxWatchersPerStream) {
-      return refuse(`raftkv: too many watchers on one stream (at most ${this.#limits.maxWatchersPerStream})`);
+    let refusal: string | undefined;
+    if (rangeEnd.length > 0 && !toEnd && Buffer.compare(key, rangeEnd) >= 0) refusal = REASON_EMPTY_RANGE;
+    else if (id !== 0 && this.#byId.has(id)) refusal = REASON_DUPLICATE_ID;
+    else if (this.#byId.size >= this.#limits.maxWatchersPerStream) {
+      refusal = `raftkv: too many watchers on one stream (at most ${this.#limits.maxWatchersPerStream})`;
+    }
+    if (refusal !== undefined) {
+      this.#send({ revision, watchId: -1, created: true, canceled: true, cancelReason: refusal });
+      return;
     }
     if (id === 0) {
       while (this.#byId.has(this.#nextId)) this.#nextId++;
@@ -302,15 +347,33 @@ class WatchSession implements WatchSink {
     this.#write(encodeResponse(this.#context, fields));
   }
 
+  /**
+   * Queues a response; queued responses go to grpc-js in the next check phase (flushSoon), so the
+   * fan-out of an applied batch to many streams does not delay the answer to the write that made
+   * it. Order on the stream is the order of #write calls.
+   */
   #write(bytes: Buffer): void {
     if (this.#closed) return;
-    const size = bytes.length;
-    this.#pendingBytes += size;
-    this.#call.write(bytes, () => {
-      const wasReady = this.ready();
-      this.#pendingBytes -= size;
-      if (!wasReady && this.ready()) this.#hub.notifyReady();
-    });
+    this.#pendingBytes += bytes.length;
+    this.#queue.push(bytes);
+    if (this.#queue.length === 1) flushSoon(this);
+  }
+
+  #queue: Buffer[] = [];
+
+  /** Hands the queued responses to grpc-js (flushSoon calls it). */
+  flush(): void {
+    const queue = this.#queue;
+    this.#queue = [];
+    if (this.#closed) return;
+    for (const bytes of queue) {
+      const size = bytes.length;
+      this.#call.write(bytes, () => {
+        const wasReady = this.ready();
+        this.#pendingBytes -= size;
+        if (!wasReady && this.ready()) this.#hub.notifyReady();
+      });
+    }
   }
 
   #forget(watcher: Watcher): void {
@@ -322,6 +385,13 @@ class WatchSession implements WatchSink {
   #fail(): void {
     this.#close();
     this.#call.emit("error", { code: status.INTERNAL, details: "etcdserver: internal error" });
+  }
+
+  /** The server is stopping: the client should watch on another member. */
+  stop(): void {
+    if (this.#closed) return;
+    this.#close();
+    this.#call.emit("error", STOPPED);
   }
 
   #close(): void {

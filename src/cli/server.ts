@@ -2,6 +2,7 @@
 
 import { hostname } from "node:os";
 import { Option } from "commander";
+import { type AutoCompactionConfig, parseAutoCompaction } from "../node/auto-compaction.js";
 import {
   ConfigError,
   checkConfig,
@@ -11,7 +12,6 @@ import {
   parsePeers,
   positiveInt,
 } from "../node/config.js";
-import { type AutoCompactionConfig, parseAutoCompaction } from "../node/auto-compaction.js";
 import { createLogger, type LogFormat } from "../node/logger.js";
 import { startNode } from "../node/server.js";
 import { deployConfig, deployOptions } from "./deploy-options.js";
@@ -137,7 +137,10 @@ export function serverOptions(): Option[] {
 
 function autoCompactionFromOptions(o: Record<string, unknown>): AutoCompactionConfig {
   try {
-    return parseAutoCompaction(String(o.autoCompactionMode ?? "periodic"), String(o.autoCompactionRetention ?? "0"));
+    return parseAutoCompaction(
+      String(o.autoCompactionMode ?? "periodic"),
+      String(o.autoCompactionRetention ?? "0"),
+    );
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }

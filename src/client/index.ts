@@ -1,8 +1,8 @@
 // The public surface of the raftkv client.
 
 export { EtcdClient, EtcdClientError, type EtcdClientOptions, endpointAddress } from "./client.js";
-export { LeaseClient, type LeaseClientOptions } from "./lease.js";
 export { ALL_KEYS_END, type Bytes, prefixEnd, type RangeSelector, rangeOf, toBuffer } from "./keys.js";
+export { LeaseClient, type LeaseClientOptions } from "./lease.js";
 export {
   type CompareInput,
   type CompareOperator,

@@ -9,8 +9,8 @@
 
 import {
   type ChannelOptions,
-  type ClientDuplexStream,
   Client,
+  type ClientDuplexStream,
   credentials,
   Metadata,
   type MethodDefinition,

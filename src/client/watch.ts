@@ -11,8 +11,8 @@
 
 import {
   type ChannelOptions,
-  type ClientDuplexStream,
   Client,
+  type ClientDuplexStream,
   credentials,
   Metadata,
   type ServiceError,

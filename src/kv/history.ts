@@ -48,16 +48,19 @@ const READ_BATCH = 512;
 
 /**
  * The records of revisions [from, to], in revision order. Stops once it holds at least
- * `maxRecords`, at the end of a revision (a revision is never split), and says how far it got.
+ * `maxRecords` records or `maxBytes` of keys and values, at the end of a revision (a revision is
+ * never split), and says how far it got.
  */
 export async function readRevisions(
   db: HistoryDatabase,
   from: number,
   to: number,
   maxRecords: number,
+  maxBytes = 1024 * 1024,
 ): Promise<HistorySlice> {
   if (from > to) return { records: [], through: to };
   const records: HistoryRecord[] = [];
+  let bytes = 0;
   const iterator = db.iterator({
     gte: revisionKey(from, 0),
     lt: revisionKey(to + 1, 0),
@@ -71,11 +74,11 @@ export async function readRevisions(
       for (const [key, value] of batch) {
         const { main, sub } = parseRevisionKey(key);
         const last = records[records.length - 1];
-        if (records.length >= maxRecords && last !== undefined && main !== last.main) {
-          return { records, through: last.main };
-        }
+        const full = records.length >= maxRecords || bytes >= maxBytes;
+        if (full && last !== undefined && main !== last.main) return { records, through: last.main };
         const { kv, tombstone } = decodeRecord(value);
         records.push({ main, sub, kv, tombstone });
+        bytes += value.length;
       }
     }
   } finally {

@@ -16,7 +16,10 @@ export {
   readCommandHeader,
 } from "./command.js";
 export { GrpcStatus, isKvError, KvError, type KvErrorCode, kvErrorInfo } from "./errors.js";
+export type { HistoryRecord, HistorySlice } from "./history.js";
+export { type Lease, type LeaseChanges, MAX_LEASE_TTL_SECONDS } from "./lease.js";
 export {
+  type AppliedBatch,
   type BatchOp,
   type CommittedEntry,
   type KvDatabase,
@@ -36,3 +39,11 @@ export {
   validateRange,
   validateTxn,
 } from "./validate.js";
+export {
+  Watcher,
+  WatchHub,
+  type WatchHubOptions,
+  type WatchSink,
+  type WatchSource,
+  type WatchSpec,
+} from "./watch.js";

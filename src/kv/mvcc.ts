@@ -24,7 +24,6 @@ import { Compactor } from "./compactor.js";
 import { crc32 } from "./crc32.js";
 import { KvError } from "./errors.js";
 import { type HistorySlice, previousVersion, readRevisions } from "./history.js";
-import { type Lease, type LeaseChanges, LeaseTable } from "./lease.js";
 import {
   decodeRecord,
   encodeRecord,
@@ -54,6 +53,7 @@ import {
   splitHistoryKey,
   u64Bytes,
 } from "./layout.js";
+import { type Lease, type LeaseChanges, LeaseTable } from "./lease.js";
 import { boundsEmpty, collectLimit, EMPTY_BYTES, finishRange, type KeyBounds, keyBounds } from "./range.js";
 import { readSnapshot, SnapshotWriter } from "./snapshot-format.js";
 import type {
@@ -1021,7 +1021,9 @@ export class KvStateMachine {
       await iterator.close();
     }
     if (this.#leases.size === 0) return;
-    this.#tree.forEach((kv, name) => this.#leases.attachLoaded(name, kv.lease));
+    this.#tree.forEach((kv, name) => {
+      this.#leases.attachLoaded(name, kv.lease);
+    });
   }
 
   /** Rebuilds the in-memory index from "k" (key order) and the "r" records it points to. */

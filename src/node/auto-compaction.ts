@@ -35,7 +35,9 @@ export function parseAutoCompaction(mode: string, retention: string): AutoCompac
   if (mode === "revision") {
     const n = Number(text);
     if (!Number.isSafeInteger(n) || n < 0) {
-      throw new AutoCompactionConfigError(`--auto-compaction-retention: "${retention}" is not a revision count`);
+      throw new AutoCompactionConfigError(
+        `--auto-compaction-retention: "${retention}" is not a revision count`,
+      );
     }
     return { mode, retention: n };
   }
@@ -158,7 +160,8 @@ export class AutoCompactor {
     if (target === 0) return;
     this.#o.logger.info({ revision: target, mode: this.#o.config.mode }, "auto-compaction: compacting");
     this.#o.propose(target).catch((err: unknown) => {
-      if (!isKvError(err, "RAFTKV_COMPACTED")) this.#o.logger.warn({ err, revision: target }, "auto-compaction failed");
+      if (!isKvError(err, "RAFTKV_COMPACTED"))
+        this.#o.logger.warn({ err, revision: target }, "auto-compaction failed");
     });
   }
 }

@@ -23,7 +23,12 @@ function leaderClientAddress(node: RaftKvNode): string | null {
   return url === undefined ? null : endpointAddress(url);
 }
 
-export function startKvServices(node: RaftKvNode, kv: KvStateMachine, config: NodeConfig, log: Logger): KvServices {
+export function startKvServices(
+  node: RaftKvNode,
+  kv: KvStateMachine,
+  config: NodeConfig,
+  log: Logger,
+): KvServices {
   const electionTimeoutMs = config.tickMs * config.electionTicks;
   const isLeader = (): boolean => node.raft.role === "leader";
   const leases = new LeaseManager({

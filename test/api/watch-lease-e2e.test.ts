@@ -73,7 +73,10 @@ const eventsOf = (rs: WatchResponse[], id: number) =>
   rs
     .filter((r) => r.watchId === id)
     .flatMap((r) => r.events)
-    .map((e) => `${e.type} ${text(e.kv?.key)}=${text(e.kv?.value)}@${e.kv?.modRevision}${e.prevKv ? ` prev=${text(e.prevKv.value)}` : ""}`);
+    .map(
+      (e) =>
+        `${e.type} ${text(e.kv?.key)}=${text(e.kv?.value)}@${e.kv?.modRevision}${e.prevKv ? ` prev=${text(e.prevKv.value)}` : ""}`,
+    );
 
 describe("Watch", () => {
   beforeEach(async () => start());
@@ -88,7 +91,10 @@ describe("Watch", () => {
     await served.client.put("b", "y");
     await served.client.put("a/1", "z");
     await served.client.delete("a/", { prefix: true });
-    await until("the events", () => eventsOf(responses, 0).length === 3 && eventsOf(responses, 1).length === 1);
+    await until(
+      "the events",
+      () => eventsOf(responses, 0).length === 3 && eventsOf(responses, 1).length === 1,
+    );
     expect(eventsOf(responses, 0)).toEqual(["PUT a/1=x@2", "PUT a/1=z@4", "DELETE a/1=@5"]);
     expect(eventsOf(responses, 7)).toEqual(["PUT a/1=x@2", "PUT a/1=z@4 prev=x", "DELETE a/1=@5 prev=z"]);
     expect(eventsOf(responses, 1)).toEqual(["DELETE a/1=@5"]);

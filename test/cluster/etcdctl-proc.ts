@@ -79,9 +79,15 @@ export class Background {
   /** Waits until stdout matches `re`. */
   async output(re: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
     try {
-      return await waitFor(`etcdctl ${this.args.join(" ")} to print ${re}`, () => re.exec(this.stdout), timeoutMs);
+      return await waitFor(
+        `etcdctl ${this.args.join(" ")} to print ${re}`,
+        () => re.exec(this.stdout),
+        timeoutMs,
+      );
     } catch (err) {
-      throw new Error(`${(err as Error).message}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr.slice(-2000)}`);
+      throw new Error(
+        `${(err as Error).message}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr.slice(-2000)}`,
+      );
     }
   }
 
@@ -97,7 +103,8 @@ export class Background {
         this.#exited,
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new Error(`etcdctl ${this.args.join(" ")} did not exit\n${this.stderr.slice(-2000)}`)),
+            () =>
+              reject(new Error(`etcdctl ${this.args.join(" ")} did not exit\n${this.stderr.slice(-2000)}`)),
             timeoutMs,
           );
         }),

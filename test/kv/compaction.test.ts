@@ -19,7 +19,11 @@ afterEach(async () => {
 async function count(space: "h" | "r"): Promise<number> {
   const kv = h.db.sublevel<Buffer, Buffer>("kv", { keyEncoding: "buffer", valueEncoding: "buffer" });
   let n = 0;
-  for await (const _ of kv.keys({ gte: Buffer.from(space), lt: Buffer.from(String.fromCharCode(space.charCodeAt(0) + 1)) })) n++;
+  for await (const _ of kv.keys({
+    gte: Buffer.from(space),
+    lt: Buffer.from(String.fromCharCode(space.charCodeAt(0) + 1)),
+  }))
+    n++;
   return n;
 }
 
@@ -57,9 +61,14 @@ describe("compaction", () => {
     // Below: etcd's error, OUT_OF_RANGE.
     const err = await h.sm.rangeAt(rangeReq("k1", "", { revision: 29 })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KvError);
-    expect(err).toMatchObject({ grpcCode: 11, message: "etcdserver: mvcc: required revision has been compacted" });
+    expect(err).toMatchObject({
+      grpcCode: 11,
+      message: "etcdserver: mvcc: required revision has been compacted",
+    });
     // Compacting again at or below is refused; above works.
-    expect(await h.run("compaction", { revision: 30, physical: false })).toMatchObject({ code: "RAFTKV_COMPACTED" });
+    expect(await h.run("compaction", { revision: 30, physical: false })).toMatchObject({
+      code: "RAFTKV_COMPACTED",
+    });
     await h.run("compaction", { revision: top, physical: false });
     await h.sm.waitCompaction(top);
     expect(await allRevisions(top, top)).toEqual(new Map([[top, before.get(top)]]));
@@ -73,7 +82,9 @@ describe("compaction", () => {
     await h.run("compaction", { revision: 40, physical: false });
     await h.sm.waitCompaction(40);
     const slice = await h.sm.historyRecords(40, h.sm.revision, 1000);
-    expect(slice.records.map((r) => r.main)).toEqual(Array.from({ length: h.sm.revision - 39 }, (_, i) => 40 + i));
+    expect(slice.records.map((r) => r.main)).toEqual(
+      Array.from({ length: h.sm.revision - 39 }, (_, i) => 40 + i),
+    );
   });
 
   it("finishes after a restart that cut it short", async () => {

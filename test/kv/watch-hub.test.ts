@@ -4,7 +4,13 @@
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Event } from "../../src/kv/index.js";
-import { type WatchHub, WatchHub as Hub, type Watcher, type WatchSink, type WatchSpec } from "../../src/kv/watch.js";
+import {
+  WatchHub as Hub,
+  type Watcher,
+  type WatchHub,
+  type WatchSink,
+  type WatchSpec,
+} from "../../src/kv/watch.js";
 import { b, Harness, s } from "./helpers.js";
 
 interface Seen {

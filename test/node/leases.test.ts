@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KvError } from "../../src/kv/index.js";
 import { LeaseClock } from "../../src/node/lease-clock.js";
-import { type LeaseManagerOptions, type LeaseProposalKind, LeaseManager } from "../../src/node/leases.js";
+import { LeaseManager, type LeaseManagerOptions, type LeaseProposalKind } from "../../src/node/leases.js";
 import { silentLogger } from "../../src/node/logger.js";
 import { Harness } from "../kv/helpers.js";
 
@@ -55,15 +55,20 @@ describe("LeaseManager", () => {
   let proposals: { kind: LeaseProposalKind; request: object }[];
   let listeners: Set<(leader: boolean) => void>;
   let manager: LeaseManager;
+  let applying: Promise<unknown> = Promise.resolve();
 
   function start(extra: Partial<LeaseManagerOptions> = {}): LeaseManager {
     manager = new LeaseManager({
       kv: h.sm,
-      propose: async (kind, request) => {
+      // One entry at a time, as Raft applies them (timers propose concurrently with the test).
+      propose: (kind, request) => {
         proposals.push({ kind, request });
-        const r = await h.run(kind, request as never);
-        if (r instanceof KvError) throw r;
-        return r ?? {};
+        const applied = applying.then(() => h.run(kind, request as never));
+        applying = applied.catch(() => undefined);
+        return applied.then((r) => {
+          if (r instanceof KvError) throw r;
+          return r ?? {};
+        });
       },
       isLeader: () => leader,
       commitIndex: () => h.sm.appliedIndex,
@@ -133,10 +138,16 @@ describe("LeaseManager", () => {
     now += 9_999;
     await settle();
     expect(h.sm.lease(5)).toBeDefined();
-    expect(await manager.timeToLive(5, true, false)).toEqual({ TTL: 0, grantedTTL: 10, keys: [Buffer.from("k")] });
+    expect(await manager.timeToLive(5, true, false)).toEqual({
+      TTL: 0,
+      grantedTTL: 10,
+      keys: [Buffer.from("k")],
+    });
     now += 1;
     await until("the revoke", () => h.sm.lease(5) === undefined);
-    expect(proposals.filter((p) => p.kind === "leaseRevoke")).toEqual([{ kind: "leaseRevoke", request: { ID: 5 } }]);
+    expect(proposals.filter((p) => p.kind === "leaseRevoke")).toEqual([
+      { kind: "leaseRevoke", request: { ID: 5 } },
+    ]);
     expect(h.keys("k")).toEqual([]);
     expect(await manager.keepAlive(5, false)).toBe(0);
     expect(await manager.timeToLive(5, false, false)).toBeNull();
@@ -177,7 +188,6 @@ describe("LeaseManager", () => {
   it("checkpoints long leases, and a renewal clears the checkpoint", async () => {
     start({ checkpointIntervalMs: 20 });
     await manager.grant(600, 5);
-    await manager.grant(10, 6); // shorter than the interval? no: 10 s > 20 ms, also checkpointed
     now += 100_000;
     await until("a checkpoint", () => (h.sm.lease(5)?.remainingTtl ?? 0) > 0);
     expect(h.sm.lease(5)?.remainingTtl).toBe(500);
@@ -185,6 +195,7 @@ describe("LeaseManager", () => {
     await until("the checkpoint cleared", () => h.sm.lease(5)?.remainingTtl === 0);
     // A new leader starts the lease from the checkpoint, not its whole TTL.
     manager.stop();
+    await applying;
     await h.run("leaseCheckpoint", { checkpoints: [{ ID: 5, remaining_TTL: 100 }] });
     start({ checkpointIntervalMs: 0 });
     expect(manager.clock.remainingMs(5, now)).toBe(101_000);

@@ -1,1 +1,0 @@
-export declare function runBench(o: Record<string, string | boolean | undefined>): Promise<void>;

@@ -1,7 +1,0 @@
-export { COMMAND_FORMAT_VERSION, COMMAND_HEADER_BYTES, type Command, type CommandKind, type CommandRequests, decodeCommand, encodeCommand, encodeCommandFromBytes, KIND_CODES, nodeIdHash, type RequestId, RequestIdSource, readCommandHeader, } from "./command.js";
-export { GrpcStatus, isKvError, KvError, type KvErrorCode, kvErrorInfo } from "./errors.js";
-export { type BatchOp, type CommittedEntry, type KvDatabase, type KvResult, KvStateMachine, type KvStateMachineOptions, type MemberUpdate, } from "./mvcc.js";
-export { ETCD_PROTO_FILES, etcdRoot, PROTO_DIR } from "./proto.js";
-export { SNAPSHOT_CHUNK_BYTES } from "./snapshot-format.js";
-export * from "./types.js";
-export { DEFAULT_KV_LIMITS, type KvLimits, validateDeleteRange, validatePut, validateRange, validateTxn, } from "./validate.js";
