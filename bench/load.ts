@@ -53,7 +53,7 @@ function prepareCalls(o: BenchOptions): Call[] {
   const Txn = root.lookupType("etcdserverpb.TxnRequest");
   const value = Buffer.alloc(o.valSize, 0x61);
   const count = Math.min(o.keySpace, 4096);
-  return Array.from({ length: count }, (_, i) => {
+  return Array.from({ length: count }, (_, i): Call => {
     const key = Buffer.from(keyOf((i * 7919) % o.keySpace, o.keySize));
     switch (o.op) {
       case "put":
@@ -74,6 +74,7 @@ function prepareCalls(o: BenchOptions): Call[] {
           ),
         };
     }
+    throw new TypeError(`unknown op ${String(o.op)}`);
   });
 }
 
