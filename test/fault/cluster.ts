@@ -102,13 +102,24 @@ export interface ClusterTimings {
 const live = new Set<FaultCluster>();
 let exitHookInstalled = false;
 
-/** Last resort: a test process that exits (or is interrupted) takes its nodes and network along. */
+/**
+ * Last resort: a test process that exits (or is interrupted) takes its nodes and network along.
+ * A signal's default action would skip "exit" handlers, so signals nobody else handles (the
+ * runner handles its own) exit through process.exit.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on("exit", () => {
     for (const c of live) c.killAllSync();
   });
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
+    if (process.listenerCount(signal) === 0) process.once(signal, () => process.exit(code));
+  }
 }
 
 export class FaultCluster {

@@ -14,7 +14,10 @@ const timeMs = Number(process.env.RAFTKV_FAULT_TIME_S ?? 60) * 1000;
 
 describe("fault run (real processes, seeded nemesis, linearizability)", () => {
   it(`survives ${timeMs / 1000} s of faults with seed ${seed}`, { timeout: timeMs + 240_000 }, async () => {
-    const result = await runFaultTest({ ...SHORT_RUN, seed, timeMs });
+    // One block at the end (vitest prefixes every console.log with a header line).
+    const lines: string[] = [];
+    const result = await runFaultTest({ ...SHORT_RUN, seed, timeMs, log: (l) => lines.push(l) });
+    console.log(lines.join("\n"));
     if (!result.ok) console.error(`replay with RAFTKV_FAULT_SEED=${seed}; reports in ${result.dir}`);
     expect(result.failures).toEqual([]);
   });
