@@ -127,6 +127,10 @@ export class RaftKvNode implements ApiBackend {
     // (a restart begins a new sequence, but waiters do not survive a restart either).
     this.#requestPrefix = (opts.memberId % 0x1fffff) * 0x100000000;
     this.#requestSeq = Math.floor((opts.random ?? Math.random)() * 0x7fffffff);
+    // Read contexts must not repeat across restarts either: a leader may still hold a previous
+    // incarnation's pending read under the same context and would answer the new read with the
+    // older read index (a stale read). Start each run at a random point of a 2^53 space.
+    this.#readSeq = Math.floor((opts.random ?? Math.random)() * 2 ** 52);
     this.raft = new Raft({
       id: opts.memberId,
       clusterId: opts.clusterId,
