@@ -77,6 +77,9 @@ function startWriter(client: EtcdClient): { stop(): Promise<Map<string, string>>
         acked.set(key, value);
       } catch {
         // Not acknowledged (leader moving, node stopping): it may or may not be applied.
+        // Yield to the event loop: a call that fails at once (no connection, closed client) would
+        // otherwise spin on microtasks and starve every timer, the test's timeout included.
+        await new Promise((r) => setImmediate(r));
       }
     }
   })();
