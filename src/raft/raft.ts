@@ -967,21 +967,15 @@ export class Raft {
         this.#send({ type: "prop", to: this.#lead, term: 0, entries: m.entries });
         return;
       case "app":
-        this.#electionElapsed = 0;
-        this.#lead = m.from;
-        this.#notifyState();
+        this.#heardFromLeader(m.from);
         this.#handleAppend(m);
         return;
       case "heartbeat":
-        this.#electionElapsed = 0;
-        this.#lead = m.from;
-        this.#notifyState();
+        this.#heardFromLeader(m.from);
         this.#handleHeartbeat(m);
         return;
       case "snap":
-        this.#electionElapsed = 0;
-        this.#lead = m.from;
-        this.#notifyState();
+        this.#heardFromLeader(m.from);
         this.#handleSnapshot(m);
         return;
       case "transferLeader":
@@ -1004,6 +998,13 @@ export class Raft {
       default:
         return;
     }
+  }
+
+  /** A message only a leader sends: it is our leader, and its term's election timer restarts. */
+  #heardFromLeader(leader: NodeId): void {
+    this.#electionElapsed = 0;
+    this.#lead = leader;
+    this.#notifyState();
   }
 
   #handleAppend(m: Message): void {
