@@ -87,11 +87,24 @@ interface PendingRead {
   readonly key: string;
   /** Who asked: this node, or a follower that forwarded it. */
   readonly from: NodeId;
-  readonly acks: Set<NodeId>;
+  /** The heartbeat round sent for it: only answers to this round or a later one confirm it. */
+  readonly round: number;
 }
 
 function ctxKey(ctx: Uint8Array): string {
   return Buffer.from(ctx.buffer, ctx.byteOffset, ctx.byteLength).toString("latin1");
+}
+
+/** A heartbeat's context names its read round (8 bytes, big-endian); followers echo it. */
+function roundContext(round: number): Uint8Array {
+  const ctx = new Uint8Array(8);
+  new DataView(ctx.buffer).setBigUint64(0, BigInt(round));
+  return ctx;
+}
+
+function decodeRound(ctx: Uint8Array): number {
+  if (ctx.byteLength !== 8) return 0;
+  return Number(new DataView(ctx.buffer, ctx.byteOffset, 8).getBigUint64(0));
 }
 
 export class Raft {
@@ -126,7 +139,12 @@ export class Raft {
   /** Index of the last conf change proposed by this leader; the next waits until it is applied. */
   #pendingConfIndex = 0;
   #uncommittedBytes = 0;
+  /** Reads awaiting confirmation, in arrival order (so in round order). */
   #pendingReads: PendingRead[] = [];
+  /** The last heartbeat round sent for reads. Never reset: rounds of one process never repeat. */
+  #readRound = 0;
+  /** Per voter, the latest read round it answered in this leader's term. */
+  #ackedRounds = new Map<NodeId, number>();
   /** ReadIndex requests that arrived before this leader committed an entry of its term. */
   #readsBeforeCommit: Message[] = [];
   #readStates: ReadState[] = [];
@@ -486,6 +504,7 @@ export class Raft {
     this.#leadTransferee = NONE;
     this.#votes = new Map();
     this.#pendingReads = [];
+    this.#ackedRounds = new Map();
     this.#readsBeforeCommit = [];
     this.#uncommittedBytes = 0;
     this.#progress = new Map();
@@ -654,7 +673,9 @@ export class Raft {
   #stepLeader(m: Message): void {
     switch (m.type) {
       case "beat":
-        this.#bcastHeartbeat(this.#lastPendingReadCtx());
+        // A periodic heartbeat re-asks the latest round (its own may have been lost): an answer
+        // to it was sent after every pending read arrived.
+        this.#bcastHeartbeat(this.#pendingReads.length > 0 ? roundContext(this.#readRound) : EMPTY);
         return;
       case "prop":
         this.#leaderPropose(m);
@@ -756,7 +777,7 @@ export class Raft {
     // An empty append probes a follower whose appends were lost in replicate state: it rejects
     // and the leader falls back to probing (as etcd-io/raft's sendIfEmpty).
     if (pr.match < this.#log.lastIndex()) this.#sendAppend(m.from, pr, true);
-    if (m.context.byteLength > 0) this.#ackRead(m.from, m.context);
+    if (m.context.byteLength > 0) this.#ackReadRound(m.from, decodeRound(m.context));
   }
 
   /** Send appends while the window allows; returns whether any was sent. */
@@ -875,14 +896,21 @@ export class Raft {
     }
     const key = ctxKey(m.context);
     if (this.#pendingReads.some((r) => r.key === key)) return;
+    // Fix (found by the fault harness, issue 4): heartbeats used to carry the read's own context
+    // and an answer released every read queued before it. A context asked again (the node
+    // re-issues reads whose answer it has not seen) went to the back of the queue, and a late
+    // answer to its first heartbeat, sent before a newer read arrived, released that newer read:
+    // a leader resumed from SIGSTOP served a stale read. A read is now confirmed only by answers
+    // to a heartbeat round sent after it arrived (test/raft/read-reissue.test.ts).
+    const round = ++this.#readRound;
     this.#pendingReads.push({
       index: this.#log.committed,
       ctx: m.context,
       key,
       from: m.from === NONE ? this.id : m.from,
-      acks: new Set([this.id]),
+      round,
     });
-    this.#bcastHeartbeat(m.context);
+    this.#bcastHeartbeat(roundContext(round));
   }
 
   #releaseReadsBeforeCommit(): void {
@@ -891,23 +919,24 @@ export class Raft {
     for (const m of waiting) this.#leaderReadIndex(m);
   }
 
-  #lastPendingReadCtx(): Uint8Array {
-    const last = this.#pendingReads[this.#pendingReads.length - 1];
-    return last === undefined ? EMPTY : last.ctx;
+  #ackReadRound(from: NodeId, round: number): void {
+    // Rounds beyond the last sent are not ours (e.g. echoed to a previous incarnation).
+    if (round <= 0 || round > this.#readRound) return;
+    if ((this.#ackedRounds.get(from) ?? 0) >= round) return;
+    this.#ackedRounds.set(from, round);
+    // Rounds grow along the queue, so the confirmed reads are a prefix of it.
+    let n = 0;
+    while (n < this.#pendingReads.length && this.#roundConfirmed(this.#pendingReads[n]!.round)) n++;
+    for (const r of this.#pendingReads.splice(0, n)) this.#answerRead(r.from, r.index, r.ctx);
   }
 
-  #ackRead(from: NodeId, ctx: Uint8Array): void {
-    const key = ctxKey(ctx);
-    const pos = this.#pendingReads.findIndex((r) => r.key === key);
-    if (pos < 0) return;
-    const read = this.#pendingReads[pos]!;
-    read.acks.add(from);
+  /** A quorum of voters (this leader included) answered round `round` or a later one. */
+  #roundConfirmed(round: number): boolean {
     let acked = 0;
-    for (const id of this.#voters) if (read.acks.has(id)) acked++;
-    if (acked < Math.floor(this.#voters.length / 2) + 1) return;
-    // A quorum confirmed leadership after every earlier request too: release them in order.
-    const released = this.#pendingReads.splice(0, pos + 1);
-    for (const r of released) this.#answerRead(r.from, r.index, r.ctx);
+    for (const id of this.#voters) {
+      if (id === this.id || (this.#ackedRounds.get(id) ?? 0) >= round) acked++;
+    }
+    return acked >= Math.floor(this.#voters.length / 2) + 1;
   }
 
   #answerRead(from: NodeId, index: number, ctx: Uint8Array): void {

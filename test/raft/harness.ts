@@ -64,15 +64,7 @@ export class Cluster {
       for (const n of this.nodes.values()) {
         if (!n.raft.hasReady()) continue;
         progressed = true;
-        const rd = n.raft.ready();
-        if (rd.snapshot) n.storage.applySnapshot(rd.snapshot);
-        n.storage.append(rd.entries);
-        if (rd.hardState) n.storage.setHardState(rd.hardState);
-        this.queue.push(...rd.messagesNoWait, ...rd.messages);
-        n.applied.push(...rd.committed);
-        for (const r of rd.readStates)
-          n.reads.push({ index: r.index, ctx: Buffer.from(r.requestCtx).toString() });
-        n.raft.advance(rd);
+        this.queue.push(...this.drain(n.raft.id));
       }
       const batch = this.queue.splice(0);
       for (const m of batch) {
@@ -83,6 +75,24 @@ export class Cluster {
       if (!progressed) return;
     }
     throw new Error("cluster did not stabilize");
+  }
+
+  /** Persist and apply the node's Readies until it has none; returns the messages it sent. */
+  drain(id: number): Message[] {
+    const n = this.node(id);
+    const sent: Message[] = [];
+    while (n.raft.hasReady()) {
+      const rd = n.raft.ready();
+      if (rd.snapshot) n.storage.applySnapshot(rd.snapshot);
+      n.storage.append(rd.entries);
+      if (rd.hardState) n.storage.setHardState(rd.hardState);
+      sent.push(...rd.messagesNoWait, ...rd.messages);
+      n.applied.push(...rd.committed);
+      for (const r of rd.readStates)
+        n.reads.push({ index: r.index, ctx: Buffer.from(r.requestCtx).toString() });
+      n.raft.advance(rd);
+    }
+    return sent;
   }
 
   tickAll(n = 1): void {

@@ -65,6 +65,7 @@ export interface ProposalRecord {
 
 export interface ReadRecord {
   readonly key: string;
+  readonly ctx: Uint8Array;
   readonly nodeId: NodeId;
   readonly phase: Phase;
   refusedCode: RaftErrorCode | null;
@@ -322,13 +323,38 @@ export class Cluster {
     view.setUint32(1, id);
     view.setUint32(5, ++this.#readCounter);
     const key = contextKey(ctx);
-    const record: ReadRecord = { key, nodeId: id, phase: this.phase, refusedCode: null, answeredIndex: 0 };
+    const record: ReadRecord = {
+      key,
+      ctx,
+      nodeId: id,
+      phase: this.phase,
+      refusedCode: null,
+      answeredIndex: 0,
+    };
     this.reads.set(key, record);
+    this.#readsByNode.set(id, [...(this.#readsByNode.get(id) ?? []).slice(-7), record]);
     this.checker.onReadIssued(id, key);
     record.refusedCode = this.#callCore(() => core.readIndex(ctx));
     this.trace(() => `n${id} readIndex #${this.#readCounter} ${record.refusedCode ?? ""}`);
     return record;
   }
+
+  /** The node's last few reads, oldest first (candidates for a re-issue). */
+  recentReads(id: NodeId): readonly ReadRecord[] {
+    return this.#readsByNode.get(id) ?? [];
+  }
+
+  /**
+   * Asks again under an earlier read's context, as the node does when an answer seems lost
+   * (src/node: a read unanswered after an election timeout is re-issued). The answer still
+   * counts against the read's first issue: it must not be older than what was committed then.
+   */
+  reissueRead(record: ReadRecord): void {
+    const code = this.#callCore(() => this.node(record.nodeId).core.readIndex(record.ctx));
+    this.trace(() => `n${record.nodeId} re-issue read ${record.key} ${code ?? ""}`);
+  }
+
+  readonly #readsByNode = new Map<NodeId, ReadRecord[]>();
 
   proposeConfChange(id: NodeId, cc: ConfChange): RaftErrorCode | null {
     const code = this.#callCore(() => this.node(id).core.proposeConfChange(cc));

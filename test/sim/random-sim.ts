@@ -12,7 +12,7 @@ import type { NodeId } from "../../src/raft/types.js";
 import { Cluster, type CoreOptions, type CrashPoint } from "./cluster.js";
 import { LivenessPhase } from "./liveness.js";
 import { SimNetwork } from "./network.js";
-import { Prng } from "./prng.js";
+import { derivedPrng, Prng } from "./prng.js";
 import { type Profile, randomProfile, TICK_UNITS } from "./profile.js";
 
 export interface RunOptions {
@@ -49,6 +49,10 @@ export class RandomRun {
   constructor(seed: number, opts: RunOptions) {
     this.prng = new Prng(seed);
     this.profile = randomProfile(this.prng.fork(1));
+    this.#reissuePrng = derivedPrng(seed, 0x7265);
+    this.#reissueRate = this.#reissuePrng.chance(0.5)
+      ? 0
+      : this.profile.rates.read * this.#reissuePrng.pick([0.3, 1]);
     const p = this.profile;
     const voters = Array.from({ length: p.clusterSize }, (_, i) => i + 1);
     this.universe = [...voters, p.clusterSize + 1, p.clusterSize + 2];
@@ -98,6 +102,7 @@ export class RandomRun {
     const prng = this.prng;
     if (prng.chance(r.propose)) this.#propose();
     if (prng.chance(r.read)) this.#read();
+    if (this.#reissueRate > 0 && this.#reissuePrng.chance(this.#reissueRate)) this.#reissueRead();
     if (prng.chance(r.crash)) this.#crash();
     if (prng.chance(r.powerLoss)) this.#powerLoss();
     this.#restartDue();
@@ -159,6 +164,24 @@ export class RandomRun {
     this.cluster.readIndex(id);
     this.handleInput(id);
   }
+
+  /**
+   * A node asks again under one of its recent read contexts, answered or not (its answer may
+   * be on the way). Drawn from a stream of its own, so seeds whose profile has no re-issues
+   * (half of them) run exactly as they did before re-issues were simulated.
+   */
+  #reissueRead(): void {
+    const ids = this.cluster.aliveIds();
+    if (ids.length === 0) return;
+    const id = this.#reissuePrng.pick(ids);
+    const recent = this.cluster.recentReads(id);
+    if (recent.length === 0) return;
+    this.cluster.reissueRead(this.#reissuePrng.pick(recent));
+    this.handleInput(id);
+  }
+
+  readonly #reissuePrng: Prng;
+  readonly #reissueRate: number;
 
   /** Handle the node's Ready now or batch it, as the profile says. */
   handleInput(id: NodeId): void {
