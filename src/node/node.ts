@@ -21,7 +21,7 @@ import {
   type Role,
 } from "../raft/index.js";
 import type { DataDir } from "../storage/index.js";
-import { readSnapshotFile, writeSnapshotFile } from "../storage/index.js";
+import { readSnapshotFile, removeSnapshotFilesBelow, writeSnapshotFile } from "../storage/index.js";
 import type { GrpcTransport } from "../transport/index.js";
 import type { Logger } from "./logger.js";
 import type { MemberTable } from "./members.js";
@@ -378,6 +378,10 @@ export class RaftKvNode implements ApiBackend {
         snapshot: rd.snapshot?.meta ?? null,
       });
     }
+    // The log records the install: older staged snapshot files are no longer needed to finish
+    // an interrupted one (./open-kv.ts).
+    if (rd.snapshot !== null)
+      await removeSnapshotFilesBelow(this.#opts.dataDir.snapDir, rd.snapshot.meta.index);
     const ms = this.#opts.storage;
     if (rd.snapshot !== null) ms.applySnapshot(rd.snapshot);
     ms.append(rd.entries);

@@ -69,7 +69,8 @@ export async function startNode(
       );
     }
 
-    const kv = await openKvStateMachine(dataDir);
+    const logFloor = Math.max(storage.firstIndex() - 1, storage.snapshot().meta.index);
+    const kv = await openKvStateMachine(dataDir, { logFloor, log });
     closers.push(() => kv.close());
     // Subscribed before anything is applied: the hub starts at the store's revision.
     const watchHub = new WatchHub(kv);

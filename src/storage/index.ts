@@ -13,7 +13,9 @@ export { restoreMemoryStorage } from "./log-store.js";
 export { MemoryLogDisk, MemoryLogStore } from "./memory-log-store.js";
 export type { SnapshotFileInfo } from "./snapshot-file.js";
 export {
+  listSnapshotFiles,
   readSnapshotFile,
+  removeSnapshotFilesBelow,
   removeSnapshotTemps,
   snapshotFileInfo,
   snapshotFileName,

@@ -288,3 +288,25 @@ export async function removeSnapshotTemps(dir: string): Promise<number> {
   }
   return removed;
 }
+
+/** The complete snapshot files of the snap dir (`<index>.snap`), newest first. */
+export async function listSnapshotFiles(dir: string): Promise<{ index: number; path: string }[]> {
+  const files: { index: number; path: string }[] = [];
+  for (const name of await readdir(dir)) {
+    const m = /^([0-9a-f]{16})\.snap$/.exec(name);
+    if (m === null) continue;
+    files.push({ index: Number.parseInt(m[1]!, 16), path: join(dir, name) });
+  }
+  return files.sort((a, b) => b.index - a.index);
+}
+
+/** Remove the snapshot files older than `index` (once a newer one is installed and recorded). */
+export async function removeSnapshotFilesBelow(dir: string, index: number): Promise<number> {
+  let removed = 0;
+  for (const f of await listSnapshotFiles(dir)) {
+    if (f.index >= index) continue;
+    await rm(f.path, { force: true });
+    removed++;
+  }
+  return removed;
+}

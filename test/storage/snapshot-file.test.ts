@@ -3,7 +3,9 @@ import { readdir, readFile, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  listSnapshotFiles,
   readSnapshotFile,
+  removeSnapshotFilesBelow,
   removeSnapshotTemps,
   snapshotFileInfo,
   snapshotFileName,
@@ -38,6 +40,16 @@ describe("snapshot files", () => {
     expect(frames.every((f) => f.length > 0 && f.length <= FRAME_BYTES_MAX)).toBe(true);
     expect(Buffer.concat(frames).equals(Buffer.concat(parts))).toBe(true);
     expect(await snapshotFileInfo(path)).toMatchObject({ index: 42, payloadBytes: 3 * FRAME_BYTES_MAX + 16 });
+  });
+
+  it("lists complete files newest first and removes those below an index", async () => {
+    for (const index of [7, 300, 42]) await writeSnapshotFile(temp.dir, index, chunksOf(randomBytes(8)));
+    await writeFile(join(temp.dir, `${snapshotFileName(900)}.tmp-abc`), "partial");
+    await writeFile(join(temp.dir, "notes.txt"), "x");
+    expect((await listSnapshotFiles(temp.dir)).map((f) => f.index)).toEqual([300, 42, 7]);
+    expect(await removeSnapshotFilesBelow(temp.dir, 42)).toBe(1);
+    expect((await listSnapshotFiles(temp.dir)).map((f) => f.index)).toEqual([300, 42]);
+    expect(await readdir(temp.dir)).toContain("notes.txt");
   });
 
   it("coalesces small chunks", async () => {
