@@ -38,6 +38,12 @@ export interface PlantedBugs {
   readonly doubleVote?: boolean;
   /** Answer ReadIndex at once with the local commit index, without a heartbeat round. */
   readonly readWithoutReadIndex?: boolean;
+  /**
+   * ReadIndex as before commit 36a8eec: heartbeats echo the read's own context and a quorum of
+   * answers for one context releases every read queued up to it, so a late answer to a
+   * re-issued context's first heartbeat releases newer reads (a stale read).
+   */
+  readonly readAckByContext?: boolean;
 }
 
 export interface RaftConfig {
@@ -89,6 +95,8 @@ interface PendingRead {
   readonly from: NodeId;
   /** The heartbeat round sent for it: only answers to this round or a later one confirm it. */
   readonly round: number;
+  /** Planted bug `readAckByContext` only: who answered a heartbeat carrying this read's context. */
+  readonly acks?: Set<NodeId>;
 }
 
 function ctxKey(ctx: Uint8Array): string {
@@ -673,6 +681,10 @@ export class Raft {
   #stepLeader(m: Message): void {
     switch (m.type) {
       case "beat":
+        if (this.#bugs.readAckByContext === true) {
+          this.#bcastHeartbeat(this.#plantedLastPendingReadCtx());
+          return;
+        }
         // A periodic heartbeat re-asks the latest round (its own may have been lost): an answer
         // to it was sent after every pending read arrived.
         this.#bcastHeartbeat(this.#pendingReads.length > 0 ? roundContext(this.#readRound) : EMPTY);
@@ -777,7 +789,9 @@ export class Raft {
     // An empty append probes a follower whose appends were lost in replicate state: it rejects
     // and the leader falls back to probing (as etcd-io/raft's sendIfEmpty).
     if (pr.match < this.#log.lastIndex()) this.#sendAppend(m.from, pr, true);
-    if (m.context.byteLength > 0) this.#ackReadRound(m.from, decodeRound(m.context));
+    if (m.context.byteLength === 0) return;
+    if (this.#bugs.readAckByContext === true) this.#plantedAckReadByContext(m.from, m.context);
+    else this.#ackReadRound(m.from, decodeRound(m.context));
   }
 
   /** Send appends while the window allows; returns whether any was sent. */
@@ -903,13 +917,19 @@ export class Raft {
     // a leader resumed from SIGSTOP served a stale read. A read is now confirmed only by answers
     // to a heartbeat round sent after it arrived (test/raft/read-reissue.test.ts).
     const round = ++this.#readRound;
-    this.#pendingReads.push({
+    const read: PendingRead = {
       index: this.#log.committed,
       ctx: m.context,
       key,
       from: m.from === NONE ? this.id : m.from,
       round,
-    });
+    };
+    if (this.#bugs.readAckByContext === true) {
+      this.#pendingReads.push({ ...read, acks: new Set([this.id]) });
+      this.#bcastHeartbeat(m.context);
+      return;
+    }
+    this.#pendingReads.push(read);
     this.#bcastHeartbeat(roundContext(round));
   }
 
@@ -937,6 +957,28 @@ export class Raft {
       if (id === this.id || (this.#ackedRounds.get(id) ?? 0) >= round) acked++;
     }
     return acked >= Math.floor(this.#voters.length / 2) + 1;
+  }
+
+  // Planted bug `readAckByContext` (test-only): the ReadIndex confirmation before 36a8eec.
+
+  #plantedLastPendingReadCtx(): Uint8Array {
+    const last = this.#pendingReads[this.#pendingReads.length - 1];
+    return last === undefined ? EMPTY : last.ctx;
+  }
+
+  #plantedAckReadByContext(from: NodeId, ctx: Uint8Array): void {
+    const key = ctxKey(ctx);
+    const pos = this.#pendingReads.findIndex((r) => r.key === key);
+    if (pos < 0) return;
+    const read = this.#pendingReads[pos]!;
+    read.acks?.add(from);
+    let acked = 0;
+    for (const id of this.#voters) if (read.acks?.has(id) === true) acked++;
+    if (acked < Math.floor(this.#voters.length / 2) + 1) return;
+    // The bug: this quorum answered a heartbeat for this context, possibly sent before the reads
+    // queued ahead of it (a re-issued context goes to the back) arrived; all are released.
+    const released = this.#pendingReads.splice(0, pos + 1);
+    for (const r of released) this.#answerRead(r.from, r.index, r.ctx);
   }
 
   #answerRead(from: NodeId, index: number, ctx: Uint8Array): void {

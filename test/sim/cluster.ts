@@ -14,7 +14,7 @@ import {
 } from "../../src/raft/index.js";
 import type { ConfChange, Message, NodeId, Ready, Status } from "../../src/raft/types.js";
 import { type CheckedNode, Checker, SafetyViolation } from "./checker.js";
-import type { SimNetwork } from "./network.js";
+import type { InFlight, SimNetwork } from "./network.js";
 import { derivedPrng, type Prng } from "./prng.js";
 import { decodeStateMachineImage, SimStateMachine } from "./state-machine.js";
 
@@ -72,6 +72,15 @@ export interface ReadRecord {
   answeredIndex: number;
 }
 
+/**
+ * Input that reached a paused node and waits for it: a message (held in the socket), a client or
+ * operator request, or a transport callback (a failed send reported to the sender). `source`
+ * names the stream it came on: one per peer connection, "client" and "transport".
+ */
+export type Backlogged =
+  | { readonly source: string; readonly item: InFlight }
+  | { readonly source: string; readonly what: string; readonly run: () => void };
+
 export class SimNode implements CheckedNode {
   readonly id: NodeId;
   readonly storage: MemoryStorage;
@@ -79,6 +88,9 @@ export class SimNode implements CheckedNode {
   raft: Raft | null = null;
   incarnation = 0;
   pendingCrash: CrashPoint | null = null;
+  /** Paused (SIGSTOP): no ticks, no input, no Ready handled; input waits in `backlog`. */
+  paused = false;
+  backlog: Backlogged[] = [];
 
   constructor(id: NodeId, storage: MemoryStorage) {
     this.id = id;
@@ -153,6 +165,8 @@ export class Cluster {
     snapshotsInstalled: 0,
     compactions: 0,
     foreignInjected: 0,
+    pauses: 0,
+    heldMessages: 0,
     confChangesAccepted: 0,
     confChangesApplied: 0,
     transfersRequested: 0,
@@ -229,10 +243,16 @@ export class Cluster {
   crash(id: NodeId): void {
     const node = this.node(id);
     if (!node.alive) return;
-    this.trace(() => `n${id} CRASH`);
+    this.trace(() => `n${id} CRASH${node.paused ? ` (paused, ${node.backlog.length} inputs lost)` : ""}`);
     node.raft = null;
     node.pendingCrash = null;
     this.#dirty.delete(id);
+    // A paused process killed: what waited in its sockets is gone, and the senders' transports
+    // see the connections fail (as for a message to a node that is down).
+    const backlog = node.backlog;
+    node.paused = false;
+    node.backlog = [];
+    for (const b of backlog) if ("item" in b) this.#reportFailure(b.item.message, b.item.senderIncarnation);
     this.checker.onCrash(id);
     this.counters.crashes++;
   }
@@ -263,6 +283,54 @@ export class Cluster {
     return image;
   }
 
+  // ------------------------------------------------------------------ pause and resume
+
+  /** SIGSTOP: the node stops ticking and processing; what reaches it waits in its backlog. */
+  pause(id: NodeId): void {
+    const node = this.node(id);
+    if (!node.alive || node.paused) return;
+    node.paused = true;
+    this.counters.pauses++;
+    this.trace(() => `n${id} PAUSE`);
+  }
+
+  /** SIGCONT: the node runs again; returns its backlog (arrival order) for the caller to
+   *  process with `processBacklogged`, in the order the resumed event loop would. */
+  resume(id: NodeId): Backlogged[] {
+    const node = this.node(id);
+    if (!node.paused) return [];
+    const backlog = node.backlog;
+    node.paused = false;
+    node.backlog = [];
+    this.trace(() => `n${id} RESUME (${backlog.length} inputs waiting)`);
+    return backlog;
+  }
+
+  /** Process one input a resumed node found waiting (the caller handles the Ready). */
+  processBacklogged(id: NodeId, b: Backlogged): void {
+    if ("run" in b) {
+      b.run();
+      return;
+    }
+    const m = b.item.message;
+    if (!this.deliver(m)) {
+      this.trace(() => `drop ${describeMessage(m)} (held by n${id})`);
+      this.#reportFailure(m, b.item.senderIncarnation);
+    } else if (m.type === "snap") this.#reportSnapshot(m, b.item.senderIncarnation, true);
+  }
+
+  /** Run `f` on the node's event loop: now, or when it resumes if it is paused. */
+  #onLoop(id: NodeId, source: string, what: () => string, f: () => void): void {
+    const node = this.node(id);
+    if (!node.paused) {
+      f();
+      return;
+    }
+    const text = what();
+    node.backlog.push({ source, what: text, run: () => (node.alive ? f() : undefined) });
+    this.trace(() => `n${id} paused: ${text} waits`);
+  }
+
   // ------------------------------------------------------------------ inputs
 
   tick(id: NodeId): void {
@@ -283,7 +351,7 @@ export class Cluster {
   /** A message from another cluster must be dropped and counted, changing nothing. */
   injectForeign(m: Message, otherClusterId: number): void {
     const node = this.nodes.get(m.to);
-    if (node === undefined || node.raft === null) return;
+    if (node === undefined || node.raft === null || node.paused) return;
     const before = node.raft.status();
     node.raft.step({ ...m, clusterId: otherClusterId });
     const after = node.raft.status();
@@ -297,8 +365,7 @@ export class Cluster {
   }
 
   propose(id: NodeId, fillerBytes = 0): ProposalRecord {
-    const core = this.node(id).core;
-    const wasLeader = core.role === "leader";
+    if (!this.node(id).alive) throw new Error(`node ${id} is down`);
     const record: ProposalRecord = {
       id: this.proposals.length + 1,
       nodeId: id,
@@ -308,15 +375,25 @@ export class Cluster {
       committedIndex: 0,
     };
     this.proposals.push(record);
-    const code = this.#callCore(() => core.propose(encodeProposal(record.id, fillerBytes)));
-    if (code !== null) record.refusedCode = code;
-    else (record as { acceptedByLeader: boolean }).acceptedByLeader = wasLeader;
-    this.trace(() => `n${id} propose #${record.id} ${code ?? (wasLeader ? "accepted" : "forwarded")}`);
+    this.#onLoop(
+      id,
+      "client",
+      () => `propose #${record.id}`,
+      () => {
+        const core = this.node(id).core;
+        const wasLeader = core.role === "leader";
+        const code = this.#callCore(() => core.propose(encodeProposal(record.id, fillerBytes)));
+        if (code !== null) record.refusedCode = code;
+        else (record as { acceptedByLeader: boolean }).acceptedByLeader = wasLeader;
+        this.trace(() => `n${id} propose #${record.id} ${code ?? (wasLeader ? "accepted" : "forwarded")}`);
+      },
+    );
     return record;
   }
 
+  /** A client read, issued now (what it must see is fixed now), even if the node is paused. */
   readIndex(id: NodeId): ReadRecord {
-    const core = this.node(id).core;
+    if (!this.node(id).alive) throw new Error(`node ${id} is down`);
     const ctx = new Uint8Array(9);
     ctx[0] = READ_TAG;
     const view = new DataView(ctx.buffer);
@@ -334,8 +411,16 @@ export class Cluster {
     this.reads.set(key, record);
     this.#readsByNode.set(id, [...(this.#readsByNode.get(id) ?? []).slice(-7), record]);
     this.checker.onReadIssued(id, key);
-    record.refusedCode = this.#callCore(() => core.readIndex(ctx));
-    this.trace(() => `n${id} readIndex #${this.#readCounter} ${record.refusedCode ?? ""}`);
+    const n = this.#readCounter;
+    this.#onLoop(
+      id,
+      "client",
+      () => `readIndex #${n}`,
+      () => {
+        record.refusedCode = this.#callCore(() => this.node(id).core.readIndex(ctx));
+        this.trace(() => `n${id} readIndex #${n} ${record.refusedCode ?? ""}`);
+      },
+    );
     return record;
   }
 
@@ -356,23 +441,40 @@ export class Cluster {
 
   readonly #readsByNode = new Map<NodeId, ReadRecord[]>();
 
+  /** Returns the core's refusal, or null (also when a paused node queued the request). */
   proposeConfChange(id: NodeId, cc: ConfChange): RaftErrorCode | null {
-    const code = this.#callCore(() => this.node(id).core.proposeConfChange(cc));
-    this.trace(() => `n${id} confChange ${cc.type} ${cc.nodeId} ${code ?? "accepted"}`);
-    if (code === null) this.counters.confChangesAccepted++;
+    let code: RaftErrorCode | null = null;
+    this.#onLoop(
+      id,
+      "client",
+      () => `confChange ${cc.type} ${cc.nodeId}`,
+      () => {
+        code = this.#callCore(() => this.node(id).core.proposeConfChange(cc));
+        this.trace(() => `n${id} confChange ${cc.type} ${cc.nodeId} ${code ?? "accepted"}`);
+        if (code === null) this.counters.confChangesAccepted++;
+      },
+    );
     return code;
   }
 
   transferLeader(id: NodeId, target: NodeId): void {
-    this.trace(() => `n${id} transferLeader -> ${target}`);
-    this.counters.transfersRequested++;
-    this.node(id).core.transferLeader(target);
+    this.#onLoop(
+      id,
+      "client",
+      () => `transferLeader -> ${target}`,
+      () => {
+        this.trace(() => `n${id} transferLeader -> ${target}`);
+        this.counters.transfersRequested++;
+        this.node(id).core.transferLeader(target);
+      },
+    );
   }
 
   /** The application snapshots its state machine at the applied index and lets the core
    *  compact the log behind it (keeping `retainEntries` for slow followers). */
   compact(id: NodeId, retainEntries = 0): boolean {
     const node = this.node(id);
+    if (node.paused) return false;
     if (node.sm.appliedIndex <= node.storage.snapshot().meta.index) return false;
     this.trace(() => `n${id} compact at ${node.sm.appliedIndex} retain ${retainEntries}`);
     node.core.compact(node.sm.appliedIndex, node.sm.serialize(), retainEntries);
@@ -408,6 +510,8 @@ export class Cluster {
   /** Run the driver protocol until the core has nothing more to hand out. */
   handleReady(id: NodeId): void {
     const node = this.node(id);
+    // A paused node's Ready waits (it may hold answers already released by the core).
+    if (node.paused) return;
     for (let round = 0; node.raft?.hasReady() === true; round++) {
       if (round >= BATCH_READY_LIMIT) {
         throw new SafetyViolation("readyContract", `node ${id} keeps reporting hasReady()`);
@@ -511,6 +615,13 @@ export class Cluster {
     for (let next = this.network.popDue(this.now); next !== undefined; next = this.network.popDue(this.now)) {
       const { item, blocked } = next;
       const m = item.message;
+      const receiver = blocked ? undefined : this.nodes.get(m.to);
+      if (receiver?.paused === true) {
+        receiver.backlog.push({ source: `n${m.from}`, item });
+        this.counters.heldMessages++;
+        this.trace(() => `hold ${describeMessage(m)} (n${m.to} paused)`);
+        continue;
+      }
       if (blocked || !this.deliver(m)) {
         this.trace(() => `drop ${describeMessage(m)}${blocked ? " (partition)" : ""}`);
         this.#reportFailure(m, item.senderIncarnation);
@@ -527,18 +638,33 @@ export class Cluster {
     if (m.type === "snap") this.#reportSnapshot(m, senderIncarnation, false);
     else if (m.type === "app") {
       const sender = this.nodes.get(m.from);
-      if (sender?.raft != null && sender.incarnation === senderIncarnation) {
-        sender.raft.reportUnreachable(m.to);
-        this.markDirty(sender.id);
-      }
+      if (sender?.raft == null || sender.incarnation !== senderIncarnation) return;
+      this.#onLoop(
+        sender.id,
+        "transport",
+        () => `unreachable ${m.to}`,
+        () => {
+          if (sender.incarnation !== senderIncarnation) return;
+          sender.core.reportUnreachable(m.to);
+          this.markDirty(sender.id);
+        },
+      );
     }
   }
 
   #reportSnapshot(m: Message, senderIncarnation: number, ok: boolean): void {
     const sender = this.nodes.get(m.from);
     if (sender?.raft == null || sender.incarnation !== senderIncarnation) return;
-    sender.raft.reportSnapshot(m.to, ok);
-    this.markDirty(sender.id);
+    this.#onLoop(
+      sender.id,
+      "transport",
+      () => `snapshot to ${m.to} ${ok ? "done" : "failed"}`,
+      () => {
+        if (sender.incarnation !== senderIncarnation) return;
+        sender.core.reportSnapshot(m.to, ok);
+        this.markDirty(sender.id);
+      },
+    );
   }
 
   // ------------------------------------------------------------------ observation

@@ -23,6 +23,16 @@ export interface EventRates {
   foreign: number;
 }
 
+/** Process pauses (SIGSTOP, then SIGCONT): see RandomRun in random-sim.ts. */
+export interface PauseProfile {
+  /** Probability per time unit that a live node is paused (0: no pauses). */
+  rate: number;
+  /** A pause lasts 1 to maxTicks ticks. */
+  maxTicks: number;
+  /** Probability that the resumed node re-issues one of its recent reads. */
+  reissueChance: number;
+}
+
 export interface Profile {
   clusterSize: 3 | 5 | 7;
   core: CoreOptions;
@@ -33,13 +43,18 @@ export interface Profile {
   eagerReadyRate: number;
   /** Probability that a newly elected leader is isolated or crashed within a few ticks. */
   leaderChurnRate: number;
+  pause: PauseProfile;
   faultTicks: number;
   maxDowntimeTicks: number;
   /** Bound on the liveness phase (see docs/sim.md). */
   livenessTicks: number;
 }
 
-export function randomProfile(prng: Prng): Profile {
+/**
+ * `pausePrng` is a stream of its own (the run keeps drawing pause events from it): the rest of
+ * the profile, and the whole run of a seed without pauses (about half), do not depend on it.
+ */
+export function randomProfile(prng: Prng, pausePrng: Prng): Profile {
   const clusterSize = prng.weighted([
     [3, 5],
     [5, 4],
@@ -84,8 +99,51 @@ export function randomProfile(prng: Prng): Profile {
     },
     eagerReadyRate: prng.pick([1, 0.7, 0.3]),
     leaderChurnRate: prng.pick([0, 0, 0.2, 0.5]) * Math.min(chaos, 1),
+    pause: randomPauses(pausePrng, electionTicks),
     faultTicks: prng.range(150, 600),
     maxDowntimeTicks: prng.pick([10, 50, 150]),
     livenessTicks: 60 * electionTicks,
   };
 }
+
+function randomPauses(prng: Prng, electionTicks: number): PauseProfile {
+  if (prng.chance(0.5)) return { rate: 0, maxTicks: 0, reissueChance: 0 };
+  return {
+    rate: prng.pick([0.0005, 0.001, 0.003]),
+    // Up to four election timeouts: most pauses outlast one, so the others elect a new leader
+    // while the paused one still believes it leads.
+    maxTicks: 4 * electionTicks,
+    reissueChance: prng.pick([0.5, 1]),
+  };
+}
+
+/**
+ * Profiles aimed at one bug class, for planted-bug searches that must be short
+ * (`RAFTKV_SIM_PROFILE=name` replays a seed with one). Each adjusts the drawn profile.
+ */
+export const TARGETED_PROFILES = {
+  /**
+   * A leader paused while its read heartbeats are answered, long enough for a new leader to
+   * commit: 3 nodes, reads often, slow links (answers in flight), pauses often, a re-issue on
+   * every resume, and nothing else that takes the leader down.
+   */
+  pausedLeaderReads: (p: Profile): Profile => ({
+    ...p,
+    clusterSize: 3,
+    core: { ...p.core, preVote: true, checkQuorum: true, heartbeatTicks: 1 },
+    faults: { ...p.faults, dropRate: 0, latencyMaxUnits: 20 },
+    rates: {
+      ...p.rates,
+      propose: 0.015,
+      read: 0.06,
+      crash: 0,
+      powerLoss: 0,
+      partition: 0,
+      confChange: 0,
+      transfer: 0,
+    },
+    pause: { rate: 0.003, maxTicks: 4 * (p.core.electionTicks ?? 10), reissueChance: 1 },
+  }),
+} satisfies Record<string, (p: Profile) => Profile>;
+
+export type TargetedProfile = keyof typeof TARGETED_PROFILES;

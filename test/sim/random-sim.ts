@@ -1,15 +1,15 @@
 // The seeded random simulation: one seed picks a cluster, a fault profile and every event.
 // A run has two phases:
 //  1. fault phase: message loss, delay, duplication, reordering, partitions (symmetric and
-//     one-way), crashes (also between ready() and persisting) and restarts, client proposals
-//     and reads, snapshots, membership changes and leadership transfers;
-//  2. liveness phase: the network heals and every node restarts; no more faults. Within a
-//     bounded number of ticks a leader must emerge, proposals accepted by it must commit, reads
-//     must be answered and all members must converge.
+//     one-way), crashes (also between ready() and persisting) and restarts, process pauses,
+//     client proposals and reads, snapshots, membership changes and leadership transfers;
+//  2. liveness phase: paused nodes resume, the network heals and every node restarts; no more
+//     faults. Within a bounded number of ticks a leader must emerge, proposals accepted by it
+//     must commit, reads must be answered and all members must converge.
 // Safety is checked by the Checker at every Ready of every node in both phases.
 
 import type { NodeId } from "../../src/raft/types.js";
-import { Cluster, type CoreOptions, type CrashPoint } from "./cluster.js";
+import { Cluster, type CoreOptions, type CrashPoint, type ReadRecord } from "./cluster.js";
 import { LivenessPhase } from "./liveness.js";
 import { SimNetwork } from "./network.js";
 import { derivedPrng, Prng } from "./prng.js";
@@ -21,6 +21,8 @@ export interface RunOptions {
   ruleChecks?: boolean;
   /** Print the trace of this run. */
   trace?: ((line: string) => void) | undefined;
+  /** Adjusts the drawn profile (a targeted profile, see TARGETED_PROFILES in profile.ts). */
+  profile?: ((p: Profile) => Profile) | undefined;
 }
 
 export interface RunResult {
@@ -48,7 +50,9 @@ export class RandomRun {
 
   constructor(seed: number, opts: RunOptions) {
     this.prng = new Prng(seed);
-    this.profile = randomProfile(this.prng.fork(1));
+    this.#pausePrng = derivedPrng(seed, 0x7061);
+    const drawn = randomProfile(this.prng.fork(1), this.#pausePrng);
+    this.profile = opts.profile === undefined ? drawn : opts.profile(drawn);
     this.#reissuePrng = derivedPrng(seed, 0x7265);
     this.#reissueRate = this.#reissuePrng.chance(0.5)
       ? 0
@@ -88,7 +92,7 @@ export class RandomRun {
       if (at > c.now) continue;
       this.nextTickAt.set(id, at + (this.tickUnits.get(id) ?? TICK_UNITS));
       const node = c.node(id);
-      if (!node.alive) continue;
+      if (!node.alive || node.paused) continue;
       node.core.tick();
       if (this.eager(id)) c.handleReady(id);
       else c.markDirty(id);
@@ -112,7 +116,81 @@ export class RandomRun {
     if (prng.chance(r.transfer)) this.#transfer();
     if (prng.chance(r.foreign)) this.#foreign();
     this.#churnDue();
+    if (this.profile.pause.rate > 0) this.#pauses();
   }
+
+  /**
+   * Process pauses (SIGSTOP ... SIGCONT), mostly of the leader and mostly longer than an election
+   * timeout: the others elect a new leader and go on, while the paused one still believes it
+   * leads. Messages to it wait in its sockets, requests to it wait too. Drawn from a stream of
+   * their own, like the profile's pause rate (0 for about half the seeds).
+   */
+  #pauses(): void {
+    const c = this.cluster;
+    const pp = this.#pausePrng;
+    for (const [id, at] of this.#resumeAt) {
+      if (at > c.now) continue;
+      this.#resumeAt.delete(id);
+      this.#resume(id);
+    }
+    if (!pp.chance(this.profile.pause.rate)) return;
+    const running = c.aliveIds().filter((id) => !c.node(id).paused);
+    if (running.length === 0) return;
+    const leaders = c.leaders().filter((l) => !c.node(l.id).paused);
+    const id = leaders.length > 0 && pp.chance(0.7) ? pp.pick(leaders).id : pp.pick(running);
+    c.pause(id);
+    this.#unansweredAtPause.set(
+      id,
+      c.recentReads(id).filter((r) => r.answeredIndex === 0 && r.refusedCode === null),
+    );
+    this.#resumeAt.set(id, c.now + pp.range(TICK_UNITS, this.profile.pause.maxTicks * TICK_UNITS));
+  }
+
+  /**
+   * SIGCONT: the event loop drains what waited, in an order drawn from the seed: each peer's
+   * messages in arrival order (one connection per peer), client requests in arrival order,
+   * transport callbacks, one tick (timers fire once, however late) and, maybe, a re-issue of one
+   * of the node's recent reads (src/node re-issues reads unanswered for an election timeout).
+   */
+  #resume(id: NodeId): void {
+    const c = this.cluster;
+    const node = c.node(id);
+    if (!node.paused) return; // crashed meanwhile
+    const pp = this.#pausePrng;
+    const unseen = (this.#unansweredAtPause.get(id) ?? []).filter((r) => r.answeredIndex === 0);
+    this.#unansweredAtPause.delete(id);
+    const streams = new Map<string, (() => void)[]>();
+    const add = (source: string, f: () => void) => {
+      const q = streams.get(source);
+      if (q === undefined) streams.set(source, [f]);
+      else q.push(f);
+    };
+    for (const b of c.resume(id)) add(b.source, () => c.processBacklogged(id, b));
+    add("tick", () => {
+      if (node.alive) node.core.tick();
+    });
+    if (pp.chance(this.profile.pause.reissueChance)) {
+      // src/node re-issues the reads it had seen no answer to; else any (one may be on the way).
+      const candidates = unseen.length > 0 ? unseen : c.recentReads(id);
+      add("reissue", () => {
+        if (node.alive && candidates.length > 0) c.reissueRead(pp.pick(candidates));
+      });
+    }
+    const queues = [...streams.values()];
+    while (queues.length > 0) {
+      const i = pp.int(queues.length);
+      const q = queues[i]!;
+      q.shift()!();
+      if (q.length === 0) queues.splice(i, 1);
+      if (pp.chance(this.profile.eagerReadyRate)) c.handleReady(id);
+      else c.markDirty(id);
+    }
+  }
+
+  readonly #pausePrng: Prng;
+  readonly #resumeAt = new Map<NodeId, number>();
+  /** Per paused node, its reads it had not seen answered when paused. */
+  readonly #unansweredAtPause = new Map<NodeId, ReadRecord[]>();
 
   /** Leader churn: a new leader that fails before replicating leaves a divergent, higher-term
    *  suffix behind, the raw material of the paper's Figure 8 histories. */
@@ -175,7 +253,7 @@ export class RandomRun {
     if (ids.length === 0) return;
     const id = this.#reissuePrng.pick(ids);
     const recent = this.cluster.recentReads(id);
-    if (recent.length === 0) return;
+    if (recent.length === 0 || this.cluster.node(id).paused) return;
     this.cluster.reissueRead(this.#reissuePrng.pick(recent));
     this.handleInput(id);
   }
@@ -343,11 +421,14 @@ export class RandomRun {
     );
   }
 
-  /** The fault phase is over: no more scheduled crashes, restarts or churn. */
+  /** The fault phase is over: no more scheduled crashes, restarts or churn; paused nodes resume. */
   quiesceFaults(): void {
     this.restartAt.clear();
     this.churnAt.clear();
     for (const node of this.cluster.nodes.values()) node.pendingCrash = null;
+    this.#resumeAt.clear();
+    for (const node of this.cluster.nodes.values()) this.#resume(node.id);
+    this.cluster.flushDirty();
   }
 }
 

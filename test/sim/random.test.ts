@@ -1,6 +1,7 @@
 // The seeded random simulation over a range of seeds (RAFTKV_SIM_SEEDS=a-b; see docs/sim.md).
 
 import { afterAll, describe, it } from "vitest";
+import { TARGETED_PROFILES, type TargetedProfile } from "./profile.js";
 import { type RunResult, runSeed } from "./random-sim.js";
 import { formatFailures, verboseTrace } from "./report.js";
 import { chunks, parseSeedRange, plantedFromEnv, SEEDS_PER_YIELD, yieldToEventLoop } from "./seeds.js";
@@ -16,11 +17,21 @@ const plantedBugs = plantedFromEnv(process.env.RAFTKV_SIM_PLANT, [
   "commitPreviousTermByCount",
   "doubleVote",
   "readWithoutReadIndex",
+  "readAckByContext",
 ] as const);
 const ruleChecks = process.env.RAFTKV_SIM_RULE_CHECKS !== "0";
+// Replaying a seed found with a targeted profile (see profile.ts).
+const profileName = process.env.RAFTKV_SIM_PROFILE ?? "";
+if (profileName !== "" && !(profileName in TARGETED_PROFILES)) {
+  throw new TypeError(
+    `RAFTKV_SIM_PROFILE: unknown profile "${profileName}" (known: ${Object.keys(TARGETED_PROFILES).join(", ")})`,
+  );
+}
+const profile = profileName === "" ? undefined : TARGETED_PROFILES[profileName as TargetedProfile];
 const replayEnv = [
   process.env.RAFTKV_SIM_PLANT ? `RAFTKV_SIM_PLANT=${process.env.RAFTKV_SIM_PLANT}` : "",
   ruleChecks ? "" : "RAFTKV_SIM_RULE_CHECKS=0",
+  profileName === "" ? "" : `RAFTKV_SIM_PROFILE=${profileName}`,
 ]
   .filter((x) => x !== "")
   .join(" ");
@@ -32,7 +43,7 @@ describe("raft random simulation", () => {
       const started = performance.now();
       const failures: RunResult[] = [];
       for (let seed = chunk.first; seed <= chunk.last; seed++) {
-        const result = runSeed(seed, { trace, plantedBugs, ruleChecks });
+        const result = runSeed(seed, { trace, plantedBugs, ruleChecks, profile });
         if (!result.ok) failures.push(result);
         if ((seed - chunk.first) % SEEDS_PER_YIELD === SEEDS_PER_YIELD - 1) await yieldToEventLoop();
       }

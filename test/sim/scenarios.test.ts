@@ -275,6 +275,74 @@ describe("scenarios", () => {
     expect(read.answeredIndex).toBeGreaterThanOrEqual(noop);
   });
 
+  // Issue 4 (fixed in 36a8eec): a leader paused (SIGSTOP) with its read's heartbeat answers on
+  // the way; the others elect a new leader and commit. Resumed, it takes a read that waited for
+  // it, re-issues the old read and only then hears the second old answer. That answer must not
+  // release the newer read (with readAckByContext planted it does, and the checker sees it).
+  for (const planted of [false, true]) {
+    it(`a paused leader's late heartbeat answer ${planted ? "releases a newer read (readAckByContext planted)" : "does not release a newer read"}`, () => {
+      const s = new Scenario({ voters: [1, 2, 3], core: { plantedBugs: { readAckByContext: planted } } });
+      const c = s.cluster;
+      s.elect(1);
+      const old = c.readIndex(1);
+      c.handleReady(1);
+      c.pause(1);
+      s.stabilize();
+      expect(old.answeredIndex).toBe(0); // its answers wait for n1
+      for (let i = 0; i < 200 && s.role(2) !== "leader" && s.role(3) !== "leader"; i++) {
+        s.tick(2);
+        s.tick(3);
+        s.stabilize();
+      }
+      const next = s.role(2) === "leader" ? 2 : 3;
+      c.propose(next);
+      c.handleReady(next);
+      s.stabilize();
+      expect(s.role(1)).toBe("leader"); // paused: it has heard nothing
+      const fresh = c.readIndex(1); // waits in n1's backlog; must see what `next` committed
+
+      const backlog = c.resume(1);
+      const answers = backlog.filter((b) => "item" in b && b.item.message.type === "heartbeatResp");
+      expect(answers.map((b) => b.source).sort()).toEqual(["n2", "n3"]);
+      const handle = (b: (typeof backlog)[number] | undefined) => {
+        c.processBacklogged(1, b!);
+        c.handleReady(1);
+      };
+      handle(answers[0]);
+      expect(old.answeredIndex).toBeGreaterThan(0);
+      handle(backlog.find((b) => "what" in b && b.what.startsWith("readIndex")));
+      c.reissueRead(old);
+      c.handleReady(1);
+      if (planted) {
+        expect(() => handle(answers[1])).toThrow(/\[linearizableRead\]/);
+      } else {
+        handle(answers[1]);
+        expect(fresh.answeredIndex).toBe(0);
+      }
+    });
+  }
+
+  it("a paused node holds its messages and requests; killed, it loses them", () => {
+    const s = new Scenario({ voters: [1, 2, 3] });
+    const c = s.cluster;
+    s.elect(1);
+    c.pause(2);
+    c.propose(1);
+    c.handleReady(1);
+    s.stabilize();
+    const read = c.readIndex(2);
+    expect(c.node(2).backlog.length).toBeGreaterThan(1); // appends from n1, the read
+    expect(c.status(1).commitIndex).toBe(c.status(1).lastIndex); // n1 and n3 committed
+    expect(c.status(2).lastIndex).toBeLessThan(c.status(1).lastIndex);
+    c.crash(2);
+    expect(c.node(2).paused).toBe(false);
+    expect(c.node(2).backlog).toEqual([]);
+    c.restart(2);
+    s.tickAll(3);
+    expect(c.status(2).lastIndex).toBe(c.status(1).lastIndex);
+    expect(read.answeredIndex).toBe(0); // lost with the process
+  });
+
   // Reference: DESIGN.md (cluster ID) — messages from another cluster, or from a node that is
   // not a member, are dropped and counted without effect. (Vote requests from non-members are
   // answered: a voter may not know a new member yet; see the fix in Raft's #acceptFrom.)
