@@ -490,6 +490,7 @@ export class RaftKvNode implements ApiBackend {
     // ahead of its log, which the consistent index makes harmless; the other order would not.
     await this.kv.importSnapshot(readSnapshotFile(path));
     this.#stagedSnapshots.delete(snap.meta.index);
+    this.#lastSnapshotIndex = snap.meta.index;
     for (const [id, info] of await this.kv.loadMembers()) this.#opts.members.set(id, info);
     this.#log.info({ index: snap.meta.index, applied: this.kv.appliedIndex }, "installed snapshot");
   }
@@ -502,6 +503,12 @@ export class RaftKvNode implements ApiBackend {
   async #takeSnapshot(): Promise<void> {
     const applied = this.kv.appliedIndex;
     if (applied !== this.raft.status().appliedIndex) return;
+    if (applied <= this.#opts.storage.snapshot().meta.index) {
+      // Fix (found by the fault harness, seed 35): an installed snapshot can sit exactly at the
+      // applied index; recording it again was refused as out of date, which was fatal.
+      this.#lastSnapshotIndex = applied;
+      return;
+    }
     const retain = this.#opts.limits.snapshotCatchUpEntries;
     // Applied KV writes are not synced; make them durable before the log behind them goes.
     await this.kv.persist();
