@@ -448,6 +448,13 @@ export class Raft {
       this.#send({ type: "appResp", to: m.from });
     } else if (m.type === "preVote") {
       this.#send({ type: "preVoteResp", to: m.from, reject: true });
+    } else if (m.type === "vote") {
+      // Raft paper, Figure 2: a stale RequestVote is answered with the current term (etcd-io/raft
+      // ignores it). Fix (found by the simulator, seed 13637 with pre-vote off): a voter far behind
+      // campaigned only to the members of its old configuration and raised its term past the
+      // real candidate's, whose requests it then ignored; the candidate never learned the term
+      // and needed that voter's vote, so no leader was ever elected.
+      this.#send({ type: "voteResp", to: m.from, reject: true });
     }
     // Everything else from an old term is ignored.
   }
