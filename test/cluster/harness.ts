@@ -3,10 +3,10 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { EtcdClient } from "../../src/client/index.js";
+import { freePort } from "./ports.js";
 
 export const CLI = resolve(import.meta.dirname, "../../dist/src/cli/main.js");
 
@@ -17,18 +17,7 @@ export const FAST_RECONNECT = {
   "grpc.max_reconnect_backoff_ms": 250,
 } as const;
 
-/** A free TCP port on 127.0.0.1 (the OS picks; released before use). */
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
+export { freePort };
 
 /** Poll `cond` until it returns a truthy value or `timeoutMs` passes. */
 type Falsy = null | undefined | false | 0 | "";

@@ -4,7 +4,6 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { EtcdClient } from "../../src/client/index.js";
 import { clusterIdOf, memberIdOf } from "../../src/node/ids.js";
@@ -27,17 +26,7 @@ export const CLI = process.env.RAFTKV_FAULT_CLI
   ? resolve(process.env.RAFTKV_FAULT_CLI)
   : resolve(packageRoot(), "dist/src/cli/main.js");
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
+export { freePort } from "../cluster/ports.js";
 
 /** Polls `cond` until it returns a truthy value or `timeoutMs` passes (then throws). */
 export async function waitFor<T>(
