@@ -12,7 +12,6 @@
 
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -20,6 +19,7 @@ import * as hdr from "hdr-histogram-js";
 import { EtcdClient } from "../src/client/client.js";
 import { WatchStream } from "../src/client/watch.js";
 import type { WatchResponse } from "../src/kv/types.js";
+import { freePort } from "../test/cluster/ports.js";
 
 const PREFIX = "fanout/";
 
@@ -118,18 +118,6 @@ async function runWorker(endpoints: string[], count: number, offset: number, exp
 }
 
 // ---- Clusters ----
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 interface Cluster {
   endpoints: string[];
