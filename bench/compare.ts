@@ -338,7 +338,8 @@ async function main(): Promise<void> {
             etcdBenchmark !== null
               ? await runEtcdBenchmark(etcdBenchmark, c, k, total)
               : await runNodeLoad(c, k, total);
-          (per[c.name] ??= []).push(res);
+          per[c.name] ??= [];
+          per[c.name]!.push(res);
           process.stderr.write(
             `${c.name} ${k.label} run ${r + 1}: ${res.throughput} req/s p50 ${res.p50Ms} p99 ${res.p99Ms}\n`,
           );
