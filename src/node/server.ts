@@ -101,7 +101,9 @@ export async function startNode(
     const { port: peerPort } = await transport.start();
     closers.push(() => transport.close());
 
+    const registry = new Registry();
     node = new RaftKvNode({
+      registry,
       name: config.name,
       memberId,
       clusterId,
@@ -133,7 +135,6 @@ export async function startNode(
     const kvServices = startKvServices(started, kv, config, log);
     closers.push(() => kvServices.stop());
 
-    const registry = new Registry();
     const client = await startClientServer({
       backend: started,
       listen: config.listenClient,

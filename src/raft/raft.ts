@@ -236,6 +236,11 @@ export class Raft {
     return this.#lead;
   }
 
+  /** Index of the last entry in the log (durable or not). */
+  get lastIndex(): number {
+    return this.#log.lastIndex();
+  }
+
   // ---------------------------------------------------------------- inputs
 
   /** Advance logical time by one tick. */
