@@ -16,16 +16,22 @@
 // the runs (by throughput) with its p50 / p99, the ratio raftkv / etcd, and each member's RSS after
 // the loads. Writes an SVG chart of put throughput against clients.
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EtcdClient } from "../src/client/index.js";
+import {
+  type BenchCase,
+  findEtcdBenchmark,
+  median,
+  type Result,
+  runEtcdBenchmark,
+} from "./etcd-benchmark.js";
 import { bench } from "./load.js";
 
 const CLI = resolve(import.meta.dirname, "../src/cli/main.js");
-const REPO = resolve(import.meta.dirname, "../..");
 
 interface Cluster {
   readonly name: string;
@@ -33,22 +39,7 @@ interface Cluster {
   readonly procs: ChildProcess[];
 }
 
-interface Case {
-  readonly label: string;
-  readonly op: "put" | "range";
-  readonly clients: number;
-  readonly conns: number;
-  readonly consistency: "l" | "s";
-  /** Requests per run at --scale 1 (the shared tools README's standard loads). */
-  readonly total: number;
-}
-
-interface Result {
-  readonly throughput: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly errors: number;
-}
+type Case = BenchCase;
 
 const CASES: Case[] = [
   { label: "put1", op: "put", clients: 1, conns: 1, consistency: "l", total: 3000 },
@@ -58,12 +49,6 @@ const CASES: Case[] = [
   { label: "range-l64", op: "range", clients: 64, conns: 64, consistency: "l", total: 40000 },
   { label: "range-s64", op: "range", clients: 64, conns: 64, consistency: "s", total: 40000 },
 ];
-
-function findEtcdBenchmark(): string | null {
-  const candidates = [process.env.ETCD_BENCHMARK, join(REPO, "../shared/tools/etcd-benchmark")];
-  for (const c of candidates) if (c !== undefined && c !== "" && existsSync(c)) return c;
-  return null;
-}
 
 function startRaftkv(root: string, base: number, profileDir: string | null): Cluster {
   const names = ["r1", "r2", "r3"];
@@ -170,57 +155,6 @@ async function stop(c: Cluster): Promise<void> {
   );
 }
 
-/** Parses etcd-benchmark's summary ("Requests/sec:", "50% in X secs.", "99% in X secs."). */
-export function parseEtcdBenchmark(out: string): Result {
-  const num = (re: RegExp): number => {
-    const m = re.exec(out);
-    if (m === null) throw new Error(`etcd-benchmark output lacks ${re}:\n${out.slice(-2000)}`);
-    return Number(m[1]);
-  };
-  const errors = /Error distribution:([\s\S]*)$/.exec(out)?.[1] ?? "";
-  let errorCount = 0;
-  for (const m of errors.matchAll(/\[(\d+)\]/g)) errorCount += Number(m[1]);
-  return {
-    throughput: Math.round(num(/Requests\/sec:\s+([\d.]+)/)),
-    p50Ms: round2(num(/50% in ([\d.e-]+) secs/) * 1000),
-    p99Ms: round2(num(/99% in ([\d.e-]+) secs/) * 1000),
-    errors: errorCount,
-  };
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
-function runEtcdBenchmark(tool: string, c: Cluster, k: Case, total: number): Promise<Result> {
-  const args = [
-    "--endpoints",
-    c.endpoints.join(","),
-    "--precise",
-    "--conns",
-    String(k.conns),
-    "--clients",
-    String(k.clients),
-  ];
-  if (k.op === "put") {
-    args.push("--target-leader", "put", "--key-size", "8", "--val-size", "256", "--sequential-keys");
-    args.push("--key-space-size", "100000", "--total", String(total));
-  } else {
-    args.push("range", "foo", "--consistency", k.consistency, "--total", String(total));
-  }
-  return new Promise((resolveRun, reject) => {
-    execFile(tool, args, { maxBuffer: 64 * 1024 * 1024, timeout: 600_000 }, (err, stdout, stderr) => {
-      if (err !== null)
-        return reject(new Error(`etcd-benchmark failed: ${err.message}\n${stderr.slice(-2000)}`));
-      try {
-        resolveRun(parseEtcdBenchmark(stdout));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
-}
-
 async function runNodeLoad(c: Cluster, k: Case, total: number): Promise<Result> {
   const r = await bench({
     endpoints: c.endpoints,
@@ -235,11 +169,6 @@ async function runNodeLoad(c: Cluster, k: Case, total: number): Promise<Result> 
     consistency: k.consistency,
   });
   return { throughput: r.throughput, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99, errors: r.errors };
-}
-
-function median(results: Result[]): Result {
-  const sorted = [...results].sort((a, b) => a.throughput - b.throughput);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** An SVG line chart of put throughput against clients, one line per system. */
@@ -336,7 +265,7 @@ async function main(): Promise<void> {
           const total = Math.max(100, Math.round(k.total * scale));
           const res =
             etcdBenchmark !== null
-              ? await runEtcdBenchmark(etcdBenchmark, c, k, total)
+              ? await runEtcdBenchmark(etcdBenchmark, c.endpoints, k, total)
               : await runNodeLoad(c, k, total);
           per[c.name] ??= [];
           per[c.name]!.push(res);
