@@ -5,6 +5,7 @@
 // The write methods are registered with a wrapping deserializer (kvServiceDefinition): a request
 // over maxRequestBytes is not decoded at all, and an accepted one keeps the bytes it arrived in,
 // handed to the backend so the node can frame them as a command without encoding them again.
+// Put and Range responses are encoded by hand (./fast-encode.ts), the header once per revision.
 
 import type { MethodDefinition, ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
 import type {
@@ -25,6 +26,7 @@ import {
 } from "../kv/validate.js";
 import { type HandlerContext, unary } from "./call.js";
 import { REQUEST_TOO_LARGE } from "./errors.js";
+import { encodePutResponse, encodeRangeResponse } from "./fast-encode.js";
 
 const SERVICE = "etcdserverpb.KV";
 
@@ -47,14 +49,29 @@ type Received<Request> = ReceivedRequest<Request> | typeof TOO_LARGE_REQUEST;
 
 const WRITE_METHODS = ["Put", "DeleteRange", "Txn"] as const;
 
+/** Responses encoded by hand (./fast-encode.ts); other shapes fall back to the generic encoder. */
+const FAST_RESPONSES = [
+  ["Put", encodePutResponse],
+  ["Range", encodeRangeResponse],
+] as const;
+
 /** The KV service definition kvService expects: write methods decode to ReceivedRequest. */
 export function kvServiceDefinition(
   definition: ServiceDefinition,
   maxRequestBytes: number,
 ): ServiceDefinition {
   const wrapped: Record<string, MethodDefinition<unknown, unknown>> = { ...definition };
-  for (const name of WRITE_METHODS) {
+  for (const [name, encode] of FAST_RESPONSES) {
     const method = definition[name];
+    if (method === undefined) throw new Error(`KV service definition has no method ${name}`);
+    const generic = method.responseSerialize;
+    wrapped[name] = {
+      ...method,
+      responseSerialize: (response: unknown): Buffer => encode(response as never) ?? generic(response),
+    };
+  }
+  for (const name of WRITE_METHODS) {
+    const method = wrapped[name] ?? definition[name];
     if (method === undefined) throw new Error(`KV service definition has no method ${name}`);
     const decode = method.requestDeserialize;
     wrapped[name] = {
