@@ -132,6 +132,24 @@ async function waitHealthy(c: Cluster, timeoutMs = 30_000): Promise<void> {
   }
 }
 
+/** User + system CPU time of the processes so far, in µs (from /proc; 0 where unreadable). */
+function cpuUs(procs: readonly ChildProcess[]): number {
+  let ticks = 0;
+  for (const p of procs) {
+    try {
+      const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited
+    }
+  }
+  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on Linux on every common architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 function rssMiB(p: ChildProcess): number {
   try {
     const status = readFileSync(`/proc/${p.pid}/status`, "utf8");
@@ -219,6 +237,8 @@ function chartSvg(report: Report, cases: Case[]): string {
 
 interface Report {
   results: Record<string, Record<string, Result>>;
+  /** CPU time of the three members per request (user + system, µs), median run's case, per system. */
+  cpuUsPerRequest: Record<string, Record<string, number>>;
   rssMiB: Record<string, number[]>;
   runs: number;
   tool: string;
@@ -252,29 +272,40 @@ async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "raftkv-compare-"));
   const profileDir = values.profile === undefined ? null : resolve(values.profile);
   const clusters: Cluster[] = [];
-  const report: Report = { results: {}, rssMiB: {}, runs, tool };
+  const report: Report = { results: {}, cpuUsPerRequest: {}, rssMiB: {}, runs, tool };
   try {
     clusters.push(startRaftkv(root, 22379, profileDir));
     if (values.only !== "raftkv") clusters.push(startEtcd(root, 32379));
     await Promise.all(clusters.map((c) => waitHealthy(c)));
-    for (const c of clusters) report.results[c.name] = {};
+    for (const c of clusters) {
+      report.results[c.name] = {};
+      report.cpuUsPerRequest[c.name] = {};
+    }
     for (const k of cases) {
       const per: Record<string, Result[]> = {};
+      const cpu: Record<string, number[]> = {};
       for (let r = 0; r < runs; r++) {
         for (const c of clusters) {
           const total = Math.max(100, Math.round(k.total * scale));
+          const cpuBefore = cpuUs(c.procs);
           const res =
             etcdBenchmark !== null
               ? await runEtcdBenchmark(etcdBenchmark, c.endpoints, k, total)
               : await runNodeLoad(c, k, total);
           per[c.name] ??= [];
           per[c.name]!.push(res);
+          cpu[c.name] ??= [];
+          cpu[c.name]!.push((cpuUs(c.procs) - cpuBefore) / total);
           process.stderr.write(
             `${c.name} ${k.label} run ${r + 1}: ${res.throughput} req/s p50 ${res.p50Ms} p99 ${res.p99Ms}\n`,
           );
         }
       }
-      for (const c of clusters) report.results[c.name]![k.label] = median(per[c.name]!);
+      for (const c of clusters) {
+        report.results[c.name]![k.label] = median(per[c.name]!);
+        const sorted = [...cpu[c.name]!].sort((a, b) => a - b);
+        report.cpuUsPerRequest[c.name]![k.label] = Math.round(sorted[Math.floor(sorted.length / 2)]!);
+      }
     }
     for (const c of clusters) report.rssMiB[c.name] = c.procs.map(rssMiB);
   } finally {
@@ -298,23 +329,26 @@ function printTable(report: Report, cases: Case[]): string {
   const lines: string[] = [];
   lines.push(`median of ${report.runs} runs; 8-byte keys, 256-byte values; load generator: ${report.tool}`);
   if (e === undefined) {
-    lines.push("| case | raftkv req/s | p50 ms | p99 ms |", "|---|---|---|---|");
+    lines.push("| case | raftkv req/s | p50 ms | p99 ms | CPU µs/req |", "|---|---|---|---|---|");
     for (const k of cases) {
       const a = r[k.label]!;
-      lines.push(`| ${k.label} | ${a.throughput} | ${a.p50Ms} | ${a.p99Ms} |`);
+      lines.push(
+        `| ${k.label} | ${a.throughput} | ${a.p50Ms} | ${a.p99Ms} | ${report.cpuUsPerRequest.raftkv?.[k.label]} |`,
+      );
     }
   } else {
     lines.push(
-      "| case | raftkv req/s | p50 ms | p99 ms | etcd req/s | p50 ms | p99 ms | throughput ratio | p99 ratio |",
+      "| case | raftkv req/s | p50 ms | p99 ms | etcd req/s | p50 ms | p99 ms | throughput ratio | p99 ratio | CPU µs/req raftkv | etcd |",
     );
-    lines.push("|---|---|---|---|---|---|---|---|---|");
+    lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
     for (const k of cases) {
       const a = r[k.label]!;
       const b = e[k.label]!;
       const tr = (a.throughput / Math.max(1, b.throughput)).toFixed(2);
       const pr = (a.p99Ms / Math.max(0.001, b.p99Ms)).toFixed(2);
       lines.push(
-        `| ${k.label} | ${a.throughput} | ${a.p50Ms} | ${a.p99Ms} | ${b.throughput} | ${b.p50Ms} | ${b.p99Ms} | ${tr}x | ${pr}x |`,
+        `| ${k.label} | ${a.throughput} | ${a.p50Ms} | ${a.p99Ms} | ${b.throughput} | ${b.p50Ms} | ${b.p99Ms} | ${tr}x | ${pr}x | ` +
+          `${report.cpuUsPerRequest.raftkv?.[k.label]} | ${report.cpuUsPerRequest.etcd?.[k.label]} |`,
       );
     }
   }

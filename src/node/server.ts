@@ -2,7 +2,7 @@
 // client API and HTTP endpoints. Starts from the data dir when it holds a log; bootstraps from
 // --peers when it is empty; refuses a data dir of another cluster or member.
 
-import { Registry } from "prom-client";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { startHttpServer } from "../api/http.js";
 import { startClientServer } from "../api/server.js";
 import { WatchHub } from "../kv/watch.js";
@@ -102,6 +102,9 @@ export async function startNode(
     closers.push(() => transport.close());
 
     const registry = new Registry();
+    // process_resident_memory_bytes, nodejs_heap_size_used_bytes, event-loop lag, GC: where
+    // memory and time go, next to the write-path stages (./timeline.ts).
+    collectDefaultMetrics({ register: registry });
     node = new RaftKvNode({
       registry,
       name: config.name,
