@@ -218,7 +218,7 @@ export class RaftKvNode implements ApiBackend {
       () => !this.#barrier && this.#writing === null && this.#writeQueue === null,
       Date.now() + 5000,
     );
-    await this.#applyChain.catch(() => undefined);
+    await this.#applyDrained();
     this.#stopped = true;
     this.#failAll(new NodeError("RAFTKV_STOPPING"));
   }
@@ -515,7 +515,7 @@ export class RaftKvNode implements ApiBackend {
       this.#pumpWrites();
       await new Promise<void>((r) => this.#writeDrainWaiters.push(r));
     }
-    await this.#applyChain;
+    await this.#applyDrained();
   }
 
   readonly #writeDrainWaiters: (() => void)[] = [];
@@ -549,25 +549,49 @@ export class RaftKvNode implements ApiBackend {
   }
 
   /**
-   * Apply runs behind the loop, in order, one batch per Ready, so the next write's fsync overlaps
-   * this apply; the core's applied index runs ahead of the state machine's by at most the
-   * backlog, and reads wait on the state machine's.
+   * Apply runs behind the loop, in order: one apply batch in flight, and the committed entries
+   * of the Readies taken meanwhile wait and go as ONE next batch (one LevelDB write), as log
+   * writes do. The next log write's fsync overlaps this apply; the core's applied index runs
+   * ahead of the state machine's by at most the backlog, and reads wait on the state machine's.
    */
   #applyInOrder(committed: readonly Entry[]): void {
     this.#applyBacklog += committed.length;
-    this.#applyChain = this.#applyChain.then(async () => {
-      if (this.#fatal !== null) return;
-      await this.#apply(committed);
-      const wasOver = this.#applyBacklog > MAX_APPLY_BACKLOG_ENTRIES;
-      this.#applyBacklog -= committed.length;
-      this.#releaseReads();
-      if (wasOver) this.#kick();
-    });
-    this.#applyChain.catch((err: unknown) => this.#die(err));
+    for (const e of committed) this.#applyQueue.push(e);
+    if (!this.#applying) this.#startApply();
   }
 
-  /** Applies queued behind the loop; always resolves in order. */
+  #startApply(): void {
+    const batch = this.#applyQueue;
+    this.#applyQueue = [];
+    this.#applying = true;
+    this.#applyChain = this.#apply(batch).then(
+      () => {
+        const wasOver = this.#applyBacklog > MAX_APPLY_BACKLOG_ENTRIES;
+        this.#applyBacklog -= batch.length;
+        this.#applying = false;
+        this.#releaseReads();
+        if (this.#applyQueue.length > 0 && this.#fatal === null) this.#startApply();
+        if (wasOver) this.#kick();
+      },
+      (err: unknown) => {
+        this.#applying = false;
+        this.#die(err);
+      },
+    );
+  }
+
+  /** Resolves once every committed entry handed out is applied (or the node failed). */
+  async #applyDrained(): Promise<void> {
+    while ((this.#applying || this.#applyQueue.length > 0) && this.#fatal === null) {
+      if (!this.#applying) this.#startApply();
+      await this.#applyChain;
+    }
+  }
+
+  /** The apply batch in flight (resolves, never rejects: a failure stops the node). */
   #applyChain: Promise<void> = Promise.resolve();
+  #applying = false;
+  #applyQueue: Entry[] = [];
   #applyBacklog = 0;
 
   async #apply(entries: readonly Entry[]): Promise<void> {
