@@ -197,7 +197,9 @@ describe("raftkv bench", () => {
     const command = `"${process.execPath}" "${CLI}" bench --total 600 --clients 8 --conns 2`;
     const run = await exec("script", ["-qfec", command, "/dev/null"], { RAFTKV_ENDPOINTS: endpoints });
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/\r\x1b\[K\d+ requests of 600 {2}\d+ req\/s {2}0 errors {2}\d+\.\d s/);
+    // Each redraw returns to the line's start and clears it (CR, ESC [K) before writing it again.
+    expect(run.stdout).toContain("\r\u001b[K");
+    expect(run.stdout).toMatch(/\d+ requests of 600 {2}\d+ req\/s {2}0 errors {2}\d+\.\d s/);
     expect(run.stdout).toContain("600 requests (0 errors)");
   });
 });
