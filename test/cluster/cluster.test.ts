@@ -291,7 +291,7 @@ describe("the raftkv client commands", () => {
     const leaderHex = (await cluster.memberId(leader)).toString(16).padStart(16, "0");
     for (const [i, line] of status.entries()) {
       expect(line.startsWith(`${cluster.endpoint(cluster.nodes[i]!)}, `)).toBe(true);
-      expect(line).toContain(`, ${leaderHex}, `);
+      expect(line).toContain(`, ${leaderHex},`);
     }
 
     const txn = await new Promise<string>((resolve, reject) => {
