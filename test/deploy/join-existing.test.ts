@@ -22,6 +22,7 @@ describe("joining with --initial-cluster-state existing", () => {
   let cluster: ProcCluster;
   let joiner: ChildProcess | null = null;
   let joinerOutput = "";
+  let joinerArgs = "";
 
   beforeAll(async () => {
     cluster = await ProcCluster.start({ size: 3, token: "join-existing" });
@@ -99,6 +100,7 @@ describe("joining with --initial-cluster-state existing", () => {
       new RegExp(`\\| ${header![1]} \\| unstarted \\| +\\| http://127\\.0\\.0\\.1:${peerPort} `),
     );
 
+    joinerArgs = command!;
     // The printed command, run as printed (the data dir and metrics address come from the
     // environment; `raftkv` is this checkout's CLI).
     joiner = spawn("sh", ["-c", `exec ${command!.replace(/^raftkv /, `"${process.execPath}" "${CLI}" `)}`], {
@@ -128,6 +130,40 @@ describe("joining with --initial-cluster-state existing", () => {
     try {
       expect((await direct.get("k49")).kvs[0]?.value.toString()).toBe("v49");
       expect(BigInt((await direct.status()).header?.memberId ?? 0)).toBe(id);
+    } finally {
+      direct.close();
+    }
+  });
+
+  it("the joined member restarts from its data dir alone (its random ID, addresses and peers are stored)", async () => {
+    const before = joiner!;
+    const clientPort = Number(/--listen-client 127\.0\.0\.1:(\d+)/.exec(joinerArgs)![1]);
+    const direct = new EtcdClient([`127.0.0.1:${clientPort}`], { timeoutMs: 1000 });
+    try {
+      const id = BigInt((await direct.status()).header?.memberId ?? 0);
+      const exited = new Promise<number | null>((r) => before.once("exit", (code) => r(code)));
+      before.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      joinerOutput = "";
+      joiner = spawn(process.execPath, [CLI, "--data-dir", join(cluster.root, "n4")], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, RAFTKV_LISTEN_METRICS: "", RAFTKV_LOG_FORMAT: "json" },
+      });
+      joiner.stdout!.on("data", (b: Buffer) => (joinerOutput += b.toString()));
+      joiner.stderr!.on("data", (b: Buffer) => (joinerOutput += b.toString()));
+      await waitFor(
+        "n4 to serve again on its client port, under its ID, with a leader",
+        async () => {
+          const st = await direct.status();
+          return BigInt(st.header?.memberId ?? 0) === id && Number(st.leader) !== 0;
+        },
+        30_000,
+        100,
+      ).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}\n--- n4:\n${joinerOutput.slice(-4000)}`);
+      });
+      expect(joinerOutput).toContain('"node":"n4"');
+      expect((await direct.get("k49", { serializable: true })).kvs[0]?.value.toString()).toBe("v49");
     } finally {
       direct.close();
     }
