@@ -3,6 +3,7 @@
 
 import type { AutoCompactionConfig } from "./auto-compaction.js";
 import type { LogFormat } from "./logger.js";
+import { peerListContradiction } from "./peer-list.js";
 
 export interface NodeConfig {
   readonly name: string;
@@ -118,6 +119,8 @@ export function checkConfig(c: NodeConfig): NodeConfig {
       `--peers does not list this member's --name "${c.name}" (peers: ${[...c.peers.keys()].join(", ")})`,
     );
   }
+  const contradiction = peerListContradiction(c.name, c.peers, c.advertisePeer);
+  if (contradiction !== null) throw new ConfigError(contradiction);
   if (c.heartbeatTicks >= c.electionTicks) {
     throw new ConfigError("--heartbeat-ticks must be smaller than --election-ticks");
   }

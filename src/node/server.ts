@@ -10,6 +10,7 @@ import { bootstrap, type NodeId } from "../raft/index.js";
 import { restoreMemoryStorage } from "../storage/index.js";
 import { GrpcTransport } from "../transport/index.js";
 import type { NodeConfig } from "./config.js";
+import { registerIdentityMetrics } from "./identity-metrics.js";
 import { hex, memberIdOf } from "./ids.js";
 import { prepareStart } from "./join.js";
 import { startKvServices } from "./kv-services.js";
@@ -17,6 +18,7 @@ import type { Logger } from "./logger.js";
 import { encodeMemberContext, type MemberInfo, MemberTable } from "./members.js";
 import { RaftKvNode } from "./node.js";
 import { openKvStateMachine } from "./open-kv.js";
+import { RemovalNotice } from "./removal.js";
 
 export interface RunningNode {
   readonly node: RaftKvNode;
@@ -26,6 +28,8 @@ export interface RunningNode {
   readonly metricsPort: number | null;
   /** Graceful: transfer leadership, finish calls in flight, close everything. */
   close(): Promise<void>;
+  /** Called once this member learns it was removed from the cluster (it should exit). */
+  onRemoved(fn: (how: string) => void): void;
 }
 
 export async function startNode(
@@ -75,7 +79,14 @@ export async function startNode(
     // Subscribed before anything is applied: the hub starts at the store's revision.
     const watchHub = new WatchHub(kv);
     closers.push(async () => watchHub.close());
-    const members = MemberTable.fromEntries([...(plan.members ?? initial), ...(await kv.loadMembers())]);
+    // The applied membership is in the store; --peers only until the first one is applied.
+    const stored = await kv.loadMembers();
+    const members = MemberTable.fromEntries([
+      ...(plan.members ?? (stored.length === 0 ? initial : [])),
+      ...stored,
+    ]);
+    const removal = new RemovalNotice();
+    members.onSelfRemoved(() => removal.notify("this member applied its own removal"));
     // This member's own client URL is whatever it advertises now.
     const selfInfo = members.get(memberId);
     if (selfInfo !== undefined)
@@ -93,6 +104,7 @@ export async function startNode(
         await node.receiveSnapshot(msg, chunks);
       },
       onUnreachable: (id) => node?.reportUnreachable(id),
+      onRemoved: (by) => removal.notify(`member ${hex(by)} refuses it as removed`),
     });
     for (const [id, info] of members.entries()) {
       const url = info.peerURLs[0];
@@ -138,6 +150,7 @@ export async function startNode(
     const kvServices = startKvServices(started, kv, config, log);
     closers.push(() => kvServices.stop());
 
+    registerIdentityMetrics(registry, started);
     const client = await startClientServer({
       backend: started,
       listen: config.listenClient,
@@ -174,6 +187,7 @@ export async function startNode(
         closing ??= closeAll();
         return closing;
       },
+      onRemoved: (fn) => removal.listen(fn),
     };
   } catch (err) {
     await closeAll();

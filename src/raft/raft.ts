@@ -9,6 +9,7 @@
 
 import { decodeConfChange, encodeConfChange } from "./confchange.js";
 import { assert, RaftError } from "./errors.js";
+import { idHex } from "./id-format.js";
 import { RaftLog } from "./log.js";
 import { Progress } from "./progress.js";
 import { majorityCommitIndex, voteResult } from "./quorum.js";
@@ -1188,11 +1189,11 @@ export class Raft {
     if (cc.type === "addLearner" && isVoter) {
       throw new RaftError(
         "RAFTKV_BAD_CONF_CHANGE",
-        `node ${cc.nodeId} is a voter; demotion is not supported`,
+        `node ${idHex(cc.nodeId)} is a voter; demotion is not supported`,
       );
     }
     if (cc.type === "removeNode" && !isVoter && !isLearner) {
-      throw new RaftError("RAFTKV_BAD_CONF_CHANGE", `node ${cc.nodeId} is not a member`);
+      throw new RaftError("RAFTKV_BAD_CONF_CHANGE", `node ${idHex(cc.nodeId)} is not a member`);
     }
     if (cc.type === "removeNode" && isVoter && this.#voters.length === 1) {
       throw new RaftError("RAFTKV_BAD_CONF_CHANGE", "cannot remove the last voter");
