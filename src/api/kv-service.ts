@@ -73,6 +73,8 @@ function accepted<Request>(received: Received<Request>): ReceivedRequest<Request
 
 export function kvService(context: HandlerContext, limits: KvLimits): UntypedServiceImplementation {
   const backend = context.backend;
+  // Authorization (auth-guard.ts): each check is one property read while auth is disabled.
+  const auth = context.auth;
 
   /** Completes the header of a response the state machine produced (it may carry the op's revision). */
   const withHeader = <Response extends { header?: ResponseHeader | null }>(response: Response): Response => {
@@ -99,8 +101,9 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       context,
       SERVICE,
       "Range",
-      (request: RangeRequest) => {
+      (request: RangeRequest, call) => {
         validateRange(request, limits);
+        auth?.checkRange(call, request);
         if (request.serializable) return rangeNow(request);
         return backend.readBarrier().then(() => rangeNow(request));
       },
@@ -110,9 +113,10 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       context,
       SERVICE,
       "Put",
-      (received: Received<PutRequest>) => {
+      (received: Received<PutRequest>, call) => {
         const { request, bytes } = accepted(received);
         validatePut(request, limits);
+        auth?.checkPut(call, request);
         return backend.propose("put", request, bytes);
       },
       withHeader,
@@ -121,9 +125,10 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       context,
       SERVICE,
       "DeleteRange",
-      (received: Received<DeleteRangeRequest>) => {
+      (received: Received<DeleteRangeRequest>, call) => {
         const { request, bytes } = accepted(received);
         validateDeleteRange(request, limits);
+        auth?.checkDeleteRange(call, request);
         return backend.propose("deleteRange", request, bytes);
       },
       withHeader,
@@ -132,9 +137,10 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       context,
       SERVICE,
       "Txn",
-      (received: Received<TxnRequest>) => {
+      (received: Received<TxnRequest>, call) => {
         const { request, bytes } = accepted(received);
         validateTxn(request, limits);
+        auth?.checkTxn(call, request);
         return backend.propose("txn", request, bytes);
       },
       withHeader,
@@ -143,7 +149,10 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       context,
       SERVICE,
       "Compact",
-      async (request: CompactionRequest) => {
+      async (request: CompactionRequest, call) => {
+        // As etcd: no key permission is needed to compact (kube-apiserver compacts with its own
+        // user), but a token given must be valid.
+        auth?.checkToken(call);
         const response = await backend.propose("compaction", request);
         // physical: answer once this member has removed the history (etcd waits for its own).
         if (request.physical) await backend.kv.waitCompaction?.(request.revision);

@@ -14,6 +14,7 @@ import {
 } from "../node/config.js";
 import { createLogger, type LogFormat } from "../node/logger.js";
 import { startNode } from "../node/server.js";
+import { authConfigFromOptions, authOptions } from "./auth-options.js";
 import { deployConfig, deployOptions } from "./deploy-options.js";
 
 function opt(flags: string, description: string, env: string, def?: string): Option {
@@ -132,6 +133,7 @@ export function serverOptions(): Option[] {
       "0",
     ),
     ...deployOptions(),
+    ...authOptions(),
   ];
 }
 
@@ -182,6 +184,7 @@ export function configFromOptions(o: Record<string, unknown>): NodeConfig {
     joinEndpoints: deploy.joinEndpoints,
     mayBootstrap: deploy.mayBootstrap,
     autoCompaction: autoCompactionFromOptions(o),
+    auth: authConfigFromOptions(o),
   });
 }
 
