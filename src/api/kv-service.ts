@@ -89,6 +89,20 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
     }
     return response;
   };
+  /**
+   * With auth on, a write is checked after a read barrier: against the auth state of everything
+   * committed before it arrived, not a lagging member's (docs/auth.md), then proposed.
+   */
+  const authorized = async (
+    check: () => void,
+    kind: "put" | "deleteRange" | "txn",
+    request: object,
+    bytes: Buffer,
+  ): Promise<object> => {
+    await backend.readBarrier();
+    check();
+    return backend.propose(kind, request, bytes);
+  };
   /** The latest revision is served from memory synchronously; a past one needs a disk read. */
   const rangeNow = (request: RangeRequest): RangeResponse | Promise<RangeResponse> => {
     const kv = backend.kv;
@@ -103,8 +117,17 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       "Range",
       (request: RangeRequest, call) => {
         validateRange(request, limits);
-        auth?.checkRange(call, request);
-        if (request.serializable) return rangeNow(request);
+        if (request.serializable) {
+          auth?.checkRange(call, request);
+          return rangeNow(request);
+        }
+        // Linearizable: the permissions checked are those of the state read, after the barrier.
+        if (auth?.enabled) {
+          return backend.readBarrier().then(() => {
+            auth.checkRange(call, request);
+            return rangeNow(request);
+          });
+        }
         return backend.readBarrier().then(() => rangeNow(request));
       },
       withHeader,
@@ -116,7 +139,7 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       (received: Received<PutRequest>, call) => {
         const { request, bytes } = accepted(received);
         validatePut(request, limits);
-        auth?.checkPut(call, request);
+        if (auth?.enabled) return authorized(() => auth.checkPut(call, request), "put", request, bytes);
         return backend.propose("put", request, bytes);
       },
       withHeader,
@@ -128,7 +151,9 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       (received: Received<DeleteRangeRequest>, call) => {
         const { request, bytes } = accepted(received);
         validateDeleteRange(request, limits);
-        auth?.checkDeleteRange(call, request);
+        if (auth?.enabled) {
+          return authorized(() => auth.checkDeleteRange(call, request), "deleteRange", request, bytes);
+        }
         return backend.propose("deleteRange", request, bytes);
       },
       withHeader,
@@ -140,7 +165,7 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       (received: Received<TxnRequest>, call) => {
         const { request, bytes } = accepted(received);
         validateTxn(request, limits);
-        auth?.checkTxn(call, request);
+        if (auth?.enabled) return authorized(() => auth.checkTxn(call, request), "txn", request, bytes);
         return backend.propose("txn", request, bytes);
       },
       withHeader,
