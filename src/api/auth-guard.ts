@@ -43,7 +43,12 @@ export interface AuthGuardOptions {
   leaseKeys?: (lease: number) => Iterable<Buffer>;
 }
 
-/** The user a client certificate's common name names (etcd's AuthInfoFromTLS); the hook for TLS. */
+/**
+ * The user a client certificate's common name names (etcd's AuthInfoFromTLS); the hook for TLS.
+ * Trusted only because --client-cert-auth makes the TLS handshake refuse any client certificate
+ * the CA did not sign (grpc-js createSsl with checkClientCertificate): never enable clientCertAuth
+ * on a server that accepts unverified certificates.
+ */
 export function callerFromCommonName(commonName: string | string[] | undefined): Caller {
   const cn = Array.isArray(commonName) ? commonName[0] : commonName;
   return cn === undefined || cn === "" ? null : cn;
