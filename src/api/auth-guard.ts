@@ -93,6 +93,11 @@ export class AuthGuard {
     if (token !== undefined) {
       const info = this.tokens.info(token);
       if (info === undefined) throw new KvError("RAFTKV_AUTH_INVALID_TOKEN");
+      // A JWT names the auth revision it was issued at: once users or roles changed, the client
+      // must authenticate again (etcd's ErrAuthOldRevision; clientv3 does so by itself).
+      if (info.revision !== undefined && info.revision < this.table.revision) {
+        throw new KvError("RAFTKV_AUTH_OLD_REVISION");
+      }
       return info.username;
     }
     if (!this.#clientCertAuth) return null;

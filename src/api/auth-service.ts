@@ -76,7 +76,7 @@ export function authService(context: HandlerContext, guard: AuthGuard): UntypedS
           simpleToken: token,
           authRevision: revision,
         });
-        return { header: context.header(), token };
+        return { header: context.header(), token: guard.tokens.issue(request.name, revision, token) };
       } catch (err) {
         if (!isKvError(err, "RAFTKV_AUTH_OLD_REVISION") || attempt >= AUTHENTICATE_ATTEMPTS) throw err;
       }

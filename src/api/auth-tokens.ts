@@ -6,21 +6,29 @@
 //   restarts that clock, as etcd's simple token keeper does. Deleting a user or changing its
 //   password voids its tokens; disabling auth voids all. A restarted member knows no token.
 //
-// `--auth-token` follows etcd's syntax: "simple", or "jwt,pub-key=…,priv-key=…,sign-method=…"
-// (parseAuthTokenOption; JWT is not implemented: refused with a clear error, docs/auth.md).
-
+// jwt ("jwt,pub-key=…,priv-key=…,sign-method=…,ttl=…", etcd's syntax): a signed JSON Web Token
+//   (./auth-jwt.ts) carrying the user name, the auth revision it was issued at and its expiry.
+//   Any member holding the public key verifies it; no state at all.
 import { randomBytes } from "node:crypto";
 import type { AuthChanges } from "../kv/auth.js";
+import { type JwtTokenOptions, JwtTokens, parseJwtOptions } from "./auth-jwt.js";
 
 /** The caller a valid token names. */
 export interface TokenInfo {
   username: string;
+  /** The auth revision a JWT was issued at (simple tokens follow the store: none). */
+  revision?: number;
 }
 
 export interface TokenProvider {
-  readonly type: "simple";
-  /** The token an Authenticate proposal carries (chosen by the member that checked the password). */
+  readonly type: "simple" | "jwt";
+  /**
+   * The token an Authenticate proposal carries, chosen by the member that checked the password
+   * ("" for JWT: nothing to replicate).
+   */
   newToken(): string;
+  /** The token to answer Authenticate with, once its entry applied (`proposed`: newToken()'s). */
+  issue(user: string, revision: number, proposed: string): string;
   /** The user a token names; undefined when unknown or expired. A use restarts a simple token's TTL. */
   info(token: string): TokenInfo | undefined;
   /** Follows the applied auth changes (the KV state machine's onApplied). */
@@ -31,11 +39,13 @@ export interface TokenProvider {
   close(): void;
 }
 
-export interface AuthTokenOptions {
-  type: "simple";
-  /** Simple tokens expire after this long without use. */
-  ttlMs: number;
-}
+export type AuthTokenOptions =
+  | {
+      type: "simple";
+      /** Simple tokens expire after this long without use. */
+      ttlMs: number;
+    }
+  | JwtTokenOptions;
 
 /** etcd's default --auth-token-ttl: 300 s. */
 export const DEFAULT_AUTH_TOKEN_TTL_SECONDS = 300;
@@ -62,9 +72,7 @@ export function parseAuthTokenOption(value: string, ttlSeconds: number): AuthTok
     if (options.size > 0) throw new TypeError("--auth-token simple takes no options");
     return { type: "simple", ttlMs: ttlSeconds * 1000 };
   }
-  if (type === "jwt") {
-    throw new TypeError("--auth-token jwt is not supported by raftkv yet; use simple (docs/auth.md)");
-  }
+  if (type === "jwt") return parseJwtOptions(options);
   throw new TypeError(`--auth-token: unknown token type "${type}" (simple or jwt)`);
 }
 
@@ -97,6 +105,10 @@ export class SimpleTokens implements TokenProvider {
   newToken(): string {
     // 128 random bits, URL-safe (it travels as gRPC metadata and HTTP headers).
     return randomBytes(16).toString("base64url");
+  }
+
+  issue(_user: string, _revision: number, proposed: string): string {
+    return proposed;
   }
 
   info(token: string): TokenInfo | undefined {
@@ -132,7 +144,7 @@ export class SimpleTokens implements TokenProvider {
   }
 }
 
-/** The provider --auth-token names. */
+/** The provider --auth-token names. Reads JWT key files (throws naming a file it cannot use). */
 export function createTokenProvider(options: AuthTokenOptions): TokenProvider {
-  return new SimpleTokens(options.ttlMs);
+  return options.type === "jwt" ? JwtTokens.fromFiles(options) : new SimpleTokens(options.ttlMs);
 }

@@ -80,8 +80,32 @@ describe("--auth-token", () => {
     expect(parseAuthTokenOption("simple", 300)).toEqual({ type: "simple", ttlMs: 300_000 });
   });
 
+  it("jwt, etcd's syntax", () => {
+    expect(parseAuthTokenOption("jwt,pub-key=/k.pub,priv-key=/k,sign-method=RS256,ttl=1h30m", 300)).toEqual({
+      type: "jwt",
+      signMethod: "RS256",
+      publicKeyFile: "/k.pub",
+      privateKeyFile: "/k",
+      ttlMs: 90 * 60_000,
+    });
+    expect(parseAuthTokenOption("jwt,pub-key=/k.pub,sign-method=ES256", 300)).toEqual({
+      type: "jwt",
+      signMethod: "ES256",
+      publicKeyFile: "/k.pub",
+      ttlMs: 300_000,
+    });
+  });
+
   it("refuses what it cannot serve, naming the problem", () => {
-    expect(() => parseAuthTokenOption("jwt,pub-key=a,priv-key=b,sign-method=RS256", 300)).toThrow(/jwt/);
+    expect(() => parseAuthTokenOption("jwt,pub-key=a,priv-key=b", 300)).toThrow(/sign-method/);
+    expect(() => parseAuthTokenOption("jwt,pub-key=a,sign-method=HS256", 300)).toThrow(
+      /HS256.*not supported/,
+    );
+    expect(() => parseAuthTokenOption("jwt,sign-method=RS256", 300)).toThrow(/pub-key/);
+    expect(() => parseAuthTokenOption("jwt,pub-key=a,sign-method=RS256,ttl=soon", 300)).toThrow(/ttl/);
+    expect(() => parseAuthTokenOption("jwt,pub-key=a,sign-method=RS256,color=red", 300)).toThrow(
+      /unknown option/,
+    );
     expect(() => parseAuthTokenOption("opaque", 300)).toThrow(/unknown token type "opaque"/);
     expect(() => parseAuthTokenOption("simple,x", 300)).toThrow(/not key=value/);
     expect(() => parseAuthTokenOption("simple,a=1,a=2", 300)).toThrow(/given twice/);

@@ -5,6 +5,9 @@
 // Skipped, saying so, only when etcdctl is not installed; CI installs it.
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentials, Metadata, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -287,5 +290,39 @@ describe.skipIf(version === undefined)("auth with etcdctl", () => {
         throw new Error(`${(err as Error).message}\n--- n2:\n${joinerOutput.slice(-4000)}`);
       }
     });
+  });
+});
+
+describe.skipIf(version === undefined)("auth with JWT tokens (--auth-token jwt,…)", () => {
+  let jwtCluster: ProcCluster;
+  let keyDir: string;
+  beforeAll(async () => {
+    keyDir = mkdtempSync(join(tmpdir(), "raftkv-jwt-keys-"));
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    writeFileSync(join(keyDir, "jwt.pub"), publicKey.export({ type: "spki", format: "pem" }));
+    writeFileSync(join(keyDir, "jwt.pem"), privateKey.export({ type: "pkcs8", format: "pem" }));
+    jwtCluster = await ProcCluster.start({
+      size: 1,
+      token: "auth-jwt",
+      extraArgs: [
+        "--auth-token",
+        `jwt,pub-key=${join(keyDir, "jwt.pub")},priv-key=${join(keyDir, "jwt.pem")},sign-method=RS256,ttl=10m`,
+      ],
+    });
+  });
+  afterAll(async () => {
+    await jwtCluster?.stop();
+    rmSync(keyDir, { recursive: true, force: true });
+  });
+
+  it("etcdctl authenticates with a signed token", async () => {
+    const endpoints = jwtCluster.endpoints();
+    const run = async (args: string[]): Promise<Run> => etcdctl(endpoints, args);
+    expect((await run(["user", "add", "root:rootpw"])).stdout).toBe("User root created\n");
+    expect((await run(["auth", "enable"])).stdout).toBe("Authentication Enabled\n");
+    expect((await run([...ROOT, "put", "k", "v"])).stdout).toBe("OK\n");
+    expect((await run([...ROOT, "get", "k", "--print-value-only"])).stdout).toBe("v\n");
+    expect((await run(["get", "k"])).stderr).toContain("etcdserver: user name is empty");
+    expect((await run(["--user", "root:no", "get", "k"])).stderr).toContain("invalid user ID or password");
   });
 });
