@@ -4,7 +4,7 @@
 // restart and by a member that got its state from a snapshot.
 // Skipped, saying so, only when etcdctl is not installed; CI installs it.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -324,5 +324,54 @@ describe.skipIf(version === undefined)("auth with JWT tokens (--auth-token jwt,â
     expect((await run([...ROOT, "get", "k", "--print-value-only"])).stdout).toBe("v\n");
     expect((await run(["get", "k"])).stderr).toContain("etcdserver: user name is empty");
     expect((await run(["--user", "root:no", "get", "k"])).stderr).toContain("invalid user ID or password");
+  });
+});
+
+describe("bad auth flags", () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  function raftkv(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+    const dataDir = mkdtempSync(join(tmpdir(), "raftkv-auth-cli-"));
+    dirs.push(dataDir);
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [
+          CLI,
+          "--data-dir",
+          mkdtempSync(join(tmpdir(), "raftkv-auth-cli-")),
+          "--listen-client",
+          "127.0.0.1:0",
+          ...args,
+        ],
+        { timeout: 20_000, env: { ...process.env, ...env } },
+        (err, stdout, stderr) => {
+          const code = err === null ? 0 : typeof err.code === "number" ? err.code : null;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  it("exit with code 2 naming the problem", async () => {
+    const cases: [string[], NodeJS.ProcessEnv, string][] = [
+      [["--auth-token", "opaque"], {}, '--auth-token: unknown token type "opaque"'],
+      [["--auth-token-ttl", "0"], {}, "--auth-token-ttl must be a positive whole number of seconds"],
+      [[], { RAFTKV_AUTH_TOKEN_TTL: "soon" }, "--auth-token-ttl must be a positive whole number of seconds"],
+      [["--auth-token", "jwt,pub-key=/x"], {}, "--auth-token jwt needs sign-method"],
+    ];
+    for (const [args, env, message] of cases) {
+      const run = await raftkv(args, env);
+      expect(run.code, `${args.join(" ")}: ${run.stderr}`).toBe(2);
+      expect(run.stderr).toContain(message);
+    }
+  });
+
+  it("a JWT key file that cannot be read stops the start, naming it", async () => {
+    const run = await raftkv(["--auth-token", "jwt,pub-key=/nonexistent/jwt.pub,sign-method=RS256"]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("cannot read pub-key /nonexistent/jwt.pub");
   });
 });
