@@ -124,7 +124,7 @@ export class SimpleTokens implements TokenProvider {
   }
 
   applied(changes: AuthChanges): void {
-    if (changes.disabled) this.#tokens.clear();
+    if (changes.allVoid) this.#tokens.clear();
     if (changes.invalidated.length > 0) {
       const users = new Set(changes.invalidated);
       for (const [token, entry] of this.#tokens) if (users.has(entry.user)) this.#tokens.delete(token);

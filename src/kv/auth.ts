@@ -109,8 +109,8 @@ export interface AuthChanges {
   tokens: AssignedToken[];
   /** Users deleted or whose password changed: their tokens are void. */
   invalidated: string[];
-  /** Auth was disabled: every token is void. */
-  disabled: boolean;
+  /** Every token is void: auth was disabled, or a snapshot replaced the whole table. */
+  allVoid: boolean;
 }
 
 type Op = { type: "put"; key: Buffer; value: Buffer } | { type: "del"; key: Buffer };
@@ -204,7 +204,7 @@ export class AuthTable {
   readonly #roles = new Map<string, AuthRole>();
   /** Merged permissions per user, rebuilt lazily after any change. */
   #merged = new Map<string, MergedPermissions>();
-  #changes: AuthChanges = { tokens: [], invalidated: [], disabled: false };
+  #changes: AuthChanges = { tokens: [], invalidated: [], allVoid: false };
 
   get enabled(): boolean {
     return this.#enabled;
@@ -252,7 +252,7 @@ export class AuthTable {
   /** The changes since the last call (apply() hands them to its listeners). */
   takeChanges(): AuthChanges {
     const changes = this.#changes;
-    this.#changes = { tokens: [], invalidated: [], disabled: false };
+    this.#changes = { tokens: [], invalidated: [], allVoid: false };
     return changes;
   }
 
@@ -262,7 +262,7 @@ export class AuthTable {
     this.#users.clear();
     this.#roles.clear();
     this.#merged = new Map();
-    this.#changes = { tokens: [], invalidated: [], disabled: false };
+    this.#changes = { tokens: [], invalidated: [], allVoid: false };
   }
 
   // ---- Loading (the "a" keyspace, any order) ----
@@ -303,7 +303,7 @@ export class AuthTable {
       this.#enabled = false;
       ops.push({ type: "put", key: AUTH_ENABLED_KEY, value: Buffer.of(0) });
       this.#commit(ops);
-      this.#changes.disabled = true;
+      this.#changes.allVoid = true;
       this.#changes.tokens = [];
     }
     return { header: header(0) };

@@ -353,7 +353,8 @@ export class KvStateMachine {
       compactedRevision: this.#compactedRevision,
       events,
       leases: this.#leases.takeChanges(),
-      auth: this.#auth.takeChanges(),
+      // A snapshot replaced users and passwords wholesale: every token this member knew is void.
+      auth: snapshot ? { tokens: [], invalidated: [], allVoid: true } : this.#auth.takeChanges(),
       snapshot,
     };
     for (const listener of this.#listeners) listener(batch);

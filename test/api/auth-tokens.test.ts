@@ -5,14 +5,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { hashPassword, verifyPassword } from "../../src/api/auth-password.js";
 import { parseAuthTokenOption, SimpleTokens } from "../../src/api/auth-tokens.js";
 
-const changes = (
-  tokens: { token: string; user: string }[],
-  invalidated: string[] = [],
-  disabled = false,
-) => ({
+const changes = (tokens: { token: string; user: string }[], invalidated: string[] = [], allVoid = false) => ({
   tokens,
   invalidated,
-  disabled,
+  allVoid,
 });
 
 describe("simple tokens", () => {

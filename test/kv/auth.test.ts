@@ -144,7 +144,7 @@ describe("auth table", () => {
     expect(batches.at(-1)?.auth.invalidated).toEqual(["root"]);
     expect(h.sm.auth.user("root")?.password.toString()).toBe("new");
     ok(await h.run("authDisable", {}));
-    expect(batches.at(-1)?.auth.disabled).toBe(true);
+    expect(batches.at(-1)?.auth.allVoid).toBe(true);
   });
 
   it("survives a reopen", async () => {
@@ -175,7 +175,11 @@ describe("auth table", () => {
     try {
       // Replaced by the import.
       ok(await other.run("authUserAdd", { name: "stale", password: "", options: null, hashedPassword: "x" }));
+      const batches: AppliedBatch[] = [];
+      other.sm.onApplied((batch) => batches.push(batch));
       await other.sm.importSnapshot(h.sm.exportSnapshot());
+      // The tokens a member knew are void: the users and passwords were replaced.
+      expect(batches.map((batch) => [batch.snapshot, batch.auth.allVoid])).toEqual([[true, true]]);
       expect(other.sm.auth.enabled).toBe(true);
       expect(other.sm.auth.revision).toBe(h.sm.auth.revision);
       expect(other.sm.auth.userNames()).toEqual(["root"]);
