@@ -14,6 +14,7 @@ import {
 } from "../node/config.js";
 import { createLogger, type LogFormat } from "../node/logger.js";
 import { startNode } from "../node/server.js";
+import { authConfigFromOptions, authOptions } from "./auth-options.js";
 import { deployConfig, deployOptions } from "./deploy-options.js";
 import { watchRemoval } from "./removal.js";
 import { withDataDir } from "./restart-options.js";
@@ -134,6 +135,7 @@ export function serverOptions(): Option[] {
       "0",
     ),
     ...deployOptions(),
+    ...authOptions(),
   ];
 }
 
@@ -184,6 +186,7 @@ export function configFromOptions(o: Record<string, unknown>): NodeConfig {
     joinEndpoints: deploy.joinEndpoints,
     mayBootstrap: deploy.mayBootstrap,
     autoCompaction: autoCompactionFromOptions(o),
+    auth: authConfigFromOptions(o),
   });
 }
 

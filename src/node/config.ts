@@ -1,6 +1,7 @@
 // A node's configuration, parsed and checked in one place. The CLI maps flags and RAFTKV_*
 // variables onto it; tests build it directly.
 
+import type { AuthTokenOptions } from "../api/auth-tokens.js";
 import type { AutoCompactionConfig } from "./auto-compaction.js";
 import type { LogFormat } from "./logger.js";
 import { peerListContradiction } from "./peer-list.js";
@@ -45,6 +46,14 @@ export interface NodeConfig {
    * leader proposes Compact. Absent or retention 0: no auto-compaction (etcd's default).
    */
   readonly autoCompaction?: AutoCompactionConfig;
+  /** Authentication (--auth-token, --auth-token-ttl; docs/auth.md). Absent: simple tokens, 300 s. */
+  readonly auth?: AuthConfig;
+}
+
+export interface AuthConfig {
+  readonly tokens: AuthTokenOptions;
+  /** etcd's --client-cert-auth: a client certificate's common name is the user when no token is sent. */
+  readonly clientCertAuth: boolean;
 }
 
 export type InitialClusterState = "new" | "existing" | "auto";

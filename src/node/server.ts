@@ -3,6 +3,7 @@
 // --peers when it is empty; refuses a data dir of another cluster or member.
 
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { createTokenProvider, DEFAULT_AUTH_TOKEN_TTL_SECONDS } from "../api/auth-tokens.js";
 import { startHttpServer } from "../api/http.js";
 import { startClientServer } from "../api/server.js";
 import { WatchHub } from "../kv/watch.js";
@@ -79,6 +80,15 @@ export async function startNode(
     // Subscribed before anything is applied: the hub starts at the store's revision.
     const watchHub = new WatchHub(kv);
     closers.push(async () => watchHub.close());
+    // Auth tokens are soft state of this member, following the applied Authenticate entries.
+    const tokens = createTokenProvider(
+      config.auth?.tokens ?? { type: "simple", ttlMs: DEFAULT_AUTH_TOKEN_TTL_SECONDS * 1000 },
+    );
+    const stopTokens = kv.onApplied((batch) => tokens.applied(batch.auth));
+    closers.push(async () => {
+      stopTokens();
+      tokens.close();
+    });
     // The applied membership is in the store; --peers only until the first one is applied.
     const stored = await kv.loadMembers();
     const members = MemberTable.fromEntries([
@@ -159,6 +169,12 @@ export async function startNode(
       maxRequestBytes: config.maxRequestBytes,
       watchHub,
       leases: kvServices.leases,
+      auth: {
+        table: kv.auth,
+        tokens,
+        clientCertAuth: config.auth?.clientCertAuth === true,
+        leaseKeys: (id) => [...(kv.lease(id)?.keys ?? [])].map((name) => Buffer.from(name, "latin1")),
+      },
     });
     closers.push(() => client.close(true));
     let metricsPort: number | null = null;
