@@ -154,6 +154,9 @@
               "RAFTKV_LISTEN_PEER=0.0.0.0:2380"
               "RAFTKV_LISTEN_METRICS=0.0.0.0:2381"
               "RAFTKV_LOG_FORMAT=json"
+              # Two glibc malloc arenas instead of one per thread: ~23 MiB less RSS under load,
+              # no measurable CPU cost (docs/performance.md).
+              "MALLOC_ARENA_MAX=2"
             ];
             Labels = {
               "org.opencontainers.image.title" = "raftkv";

@@ -25,6 +25,7 @@ import { EtcdClient } from "../src/client/index.js";
 import {
   type BenchCase,
   findEtcdBenchmark,
+  MEMBER_ENV,
   median,
   type Result,
   runEtcdBenchmark,
@@ -75,7 +76,7 @@ function startRaftkv(root: string, base: number, profileDir: string | null): Clu
         "--log-level",
         "warn",
       ],
-      { stdio: "ignore" },
+      { stdio: "ignore", env: MEMBER_ENV },
     );
   });
   return { name: "raftkv", endpoints: names.map((_, i) => `127.0.0.1:${base + i * 10}`), procs };

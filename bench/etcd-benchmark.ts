@@ -95,3 +95,9 @@ export function runEtcdBenchmark(
     });
   });
 }
+
+/** The environment raftkv members run with, as `npm start` and the OCI image set it. */
+export const MEMBER_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
+};

@@ -13,6 +13,7 @@ import { EtcdClient } from "../src/client/index.js";
 import {
   type BenchCase,
   findEtcdBenchmark,
+  MEMBER_ENV,
   median,
   type Result,
   runEtcdBenchmark,
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
         "--log-level",
         "warn",
       ]),
-      { stdio: "ignore" },
+      { stdio: "ignore", env: MEMBER_ENV },
     ),
     spawn(process.execPath, [CEILING, "--listen", ceilingEndpoint], { stdio: "ignore" }),
   ];

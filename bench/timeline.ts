@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EtcdClient } from "../src/client/index.js";
-import { findEtcdBenchmark, runEtcdBenchmark } from "./etcd-benchmark.js";
+import { findEtcdBenchmark, MEMBER_ENV, runEtcdBenchmark } from "./etcd-benchmark.js";
 
 const CLI = resolve(import.meta.dirname, "../src/cli/main.js");
 const STAGES = ["proposed", "leader_persisted", "follower_acked", "committed", "applied", "answered"];
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
         ],
         ...["--listen-metrics", `127.0.0.1:${base + i * 10 + 2}`],
       ],
-      { stdio: "ignore" },
+      { stdio: "ignore", env: MEMBER_ENV },
     ),
   );
   const endpoints = names.map((_, i) => `127.0.0.1:${base + i * 10}`);
