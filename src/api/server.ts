@@ -20,7 +20,7 @@ import { healthService } from "./health-service.js";
 import { type KvServiceLimits, kvService, kvServiceDefinition } from "./kv-service.js";
 import { type LeaseApi, leaseService } from "./lease-service.js";
 import { grpcBindAddress, parseListen } from "./listen.js";
-import { maintenanceService } from "./maintenance-service.js";
+import { type MaintenanceApi, maintenanceService } from "./maintenance-service.js";
 import { ApiMetrics } from "./metrics.js";
 import { apiServices } from "./proto.js";
 import { type WatchLimits, watchService, watchServiceDefinition } from "./watch-service.js";
@@ -56,6 +56,8 @@ export interface ClientServerOptions {
   watchLimits?: WatchLimits;
   /** Serves Lease. */
   leases?: LeaseApi;
+  /** Serves Defragment (otherwise it succeeds doing nothing). */
+  maintenance?: MaintenanceApi;
 }
 
 export interface ClientServer {
@@ -106,7 +108,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   const server = new Server(serverOptions(options, maxRequestBytes));
   server.addService(kvServiceDefinition(services.kv, maxRequestBytes), kvService(context, limits));
   server.addService(services.cluster, clusterService(context));
-  server.addService(services.maintenance, maintenanceService(context));
+  server.addService(services.maintenance, maintenanceService(context, options.maintenance));
   server.addService(services.health, healthService(context));
   // Ends the streams that never end by themselves (watch, keep-alive) when the server closes.
   const openStreams = new Set<() => void>();

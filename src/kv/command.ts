@@ -11,6 +11,7 @@
 // sent to followers, replayed. It is decoded once per node, on apply.
 
 import type protobuf from "protobufjs";
+import type { AlarmRequest } from "./alarms.js";
 import { etcdRoot } from "./proto.js";
 import type {
   CompactionRequest,
@@ -43,6 +44,8 @@ export interface CommandRequests {
    * change only through membership changes).
    */
   memberAttributes: Member;
+  /** Maintenance.Alarm ACTIVATE / DEACTIVATE (GET too, though the API serves it locally). */
+  alarm: AlarmRequest;
 }
 
 export type CommandKind = keyof CommandRequests;
@@ -53,7 +56,7 @@ export type Command = {
 
 /**
  * Wire codes of the kinds. Stable: they are in every Raft log. 1-15 KV writes, 16-31 leases,
- * 32-47 reserved for membership metadata (member attributes), 48+ free.
+ * 32-47 reserved for membership metadata (member attributes), 48 alarms, 49+ free.
  */
 export const KIND_CODES: Readonly<Record<CommandKind, number>> = {
   put: 1,
@@ -64,6 +67,7 @@ export const KIND_CODES: Readonly<Record<CommandKind, number>> = {
   leaseRevoke: 17,
   leaseCheckpoint: 18,
   memberAttributes: 32,
+  alarm: 48,
 };
 
 const MESSAGE_TYPES: Readonly<Record<CommandKind, string>> = {
@@ -75,6 +79,7 @@ const MESSAGE_TYPES: Readonly<Record<CommandKind, string>> = {
   leaseRevoke: "etcdserverpb.LeaseRevokeRequest",
   leaseCheckpoint: "etcdserverpb.LeaseCheckpointRequest",
   memberAttributes: "etcdserverpb.Member",
+  alarm: "etcdserverpb.AlarmRequest",
 };
 
 const KIND_BY_CODE = new Map<number, CommandKind>(

@@ -22,11 +22,12 @@
 //                                       u64 (0 = none), seconds (lease.ts). The keys attached to a
 //                                       lease are not stored here: each live key's record names its
 //                                       lease, and the attachment index is rebuilt from them.
+//   "a" + member id u64 + alarm type u8 an active alarm (alarms.ts), empty value.
 //
 // Metadata "compactdone" holds the revision up to which compaction has physically removed
 // history (compactor.ts); below "compacted" when a compaction is still running or was cut short.
-// Both "l" and "compactdone" were added to layout 1 without a version change: a store without
-// them reads as one with no leases that never compacted physically.
+// "l", "a" and "compactdone" were added to layout 1 without a version change: a store without
+// them reads as one with no leases and no alarms that never compacted physically.
 //
 // RECORD: flags u8 (bit 0 tombstone) | modRevision u64 | createRevision u64 | version u64 |
 //         lease f64 | key length u32 | key | value
@@ -43,6 +44,7 @@ const HISTORY = 0x68; // "h"
 const LATEST = 0x6b; // "k"
 const MEMBER = 0x6e; // "n"
 const LEASE = 0x6c; // "l"
+const ALARM = 0x61; // "a"
 
 export const META_FORMAT = metaKey("format");
 export const META_APPLIED = metaKey("applied");
@@ -58,8 +60,9 @@ export const HISTORY_RANGE = { gte: Buffer.of(HISTORY), lt: Buffer.of(HISTORY + 
 export const REVISION_RANGE = { gte: Buffer.of(REVISION), lt: Buffer.of(REVISION + 1) };
 export const MEMBER_RANGE = { gte: Buffer.of(MEMBER), lt: Buffer.of(MEMBER + 1) };
 export const LEASE_RANGE = { gte: Buffer.of(LEASE), lt: Buffer.of(LEASE + 1) };
+export const ALARM_RANGE = { gte: Buffer.of(ALARM), lt: Buffer.of(ALARM + 1) };
 
-const KEYSPACE_BYTES = new Set([META, REVISION, HISTORY, LATEST, MEMBER, LEASE]);
+const KEYSPACE_BYTES = new Set([META, REVISION, HISTORY, LATEST, MEMBER, LEASE, ALARM]);
 
 export const REVISION_BYTES = 12;
 const RECORD_HEADER_BYTES = 37;
@@ -136,6 +139,14 @@ export function leaseKey(id: number): Buffer {
   const buf = Buffer.allocUnsafe(9);
   buf[0] = LEASE;
   writeU64(buf, id, 1);
+  return buf;
+}
+
+export function alarmKey(memberId: number, alarmCode: number): Buffer {
+  const buf = Buffer.allocUnsafe(10);
+  buf[0] = ALARM;
+  writeU64(buf, memberId, 1);
+  buf[9] = alarmCode;
   return buf;
 }
 

@@ -19,12 +19,21 @@
 
 import { createRequire } from "node:module";
 import type BTreeModule from "sorted-btree";
+import {
+  type AlarmMember,
+  type AlarmResponse,
+  AlarmTable,
+  type AlarmType,
+  decodeAlarmKey,
+  txnHasPut,
+} from "./alarms.js";
 import { type Command, decodeCommand, type RequestId } from "./command.js";
 import { Compactor } from "./compactor.js";
 import { crc32 } from "./crc32.js";
 import { KvError } from "./errors.js";
 import { type HistorySlice, previousVersion, readRevisions } from "./history.js";
 import {
+  ALARM_RANGE,
   decodeRecord,
   encodeRecord,
   HISTORY_PUT,
@@ -121,6 +130,11 @@ export interface KvStateMachineOptions {
   leaseExists?: (id: number) => boolean;
   /** Physical compaction failed (it stops; the next Compact or a restart resumes it). */
   onBackgroundError?: (err: Error) => void;
+  /**
+   * Physical compaction up to `revision` finished: the node gives the freed ranges back to the
+   * disk (a LevelDB range compaction of the history keyspaces).
+   */
+  onCompacted?: (revision: number) => void;
 }
 
 /**
@@ -164,7 +178,8 @@ export type KvResult =
   | TxnResponse
   | CompactionResponse
   | LeaseGrantResponse
-  | LeaseRevokeResponse;
+  | LeaseRevokeResponse
+  | AlarmResponse;
 
 export type BatchOp = { type: "put"; key: Buffer; value: Buffer } | { type: "del"; key: Buffer };
 
@@ -215,6 +230,8 @@ export class KvStateMachine {
   #failure: Error | undefined;
   /** Replicated lease state (lease.ts); the attachment index follows every #record. */
   #leases = new LeaseTable();
+  /** Replicated alarms (alarms.ts); a NOSPACE alarm caps writes that add data. */
+  #alarms = new AlarmTable();
   /** Events of the apply in progress (handed to listeners once written). */
   #events: Event[] = [];
   readonly #listeners = new Set<(batch: AppliedBatch) => void>();
@@ -225,7 +242,11 @@ export class KvStateMachine {
   private constructor(db: KvDatabase, options: KvStateMachineOptions) {
     this.#db = db;
     this.#leaseExists = options.leaseExists ?? ((id) => this.#leases.has(id));
-    this.#compactor = new Compactor(db, { done: 0, onError: options.onBackgroundError });
+    this.#compactor = new Compactor(db, {
+      done: 0,
+      onError: options.onBackgroundError,
+      onDone: options.onCompacted,
+    });
   }
 
   /**
@@ -379,6 +400,8 @@ export class KvStateMachine {
 
   #applyCommand(command: Command, ops: BatchOp[]): KvResult | KvError | undefined {
     try {
+      // etcd's applierV3Capped: with a NOSPACE alarm raised, nothing that adds data is applied.
+      if (this.#alarms.has("NOSPACE") && addsData(command)) throw new KvError("RAFTKV_NO_SPACE");
       switch (command.kind) {
         case "put":
           return this.#writeRequest(ops, (ctx) => {
@@ -401,6 +424,8 @@ export class KvStateMachine {
         case "memberAttributes":
           this.#applyMemberAttributes(command.request, ops);
           return undefined;
+        case "alarm":
+          return { header: header(this.#revision), alarms: this.#alarms.apply(command.request, ops) };
       }
     } catch (err) {
       if (err instanceof KvError) return err;
@@ -772,6 +797,11 @@ export class KvStateMachine {
     return this.#leases.get(id);
   }
 
+  /** Active alarms of `type` (all of them for NONE), by member ID (replicated state). */
+  alarms(type: AlarmType = "NONE"): AlarmMember[] {
+    return this.#alarms.list(type);
+  }
+
   /** Every live lease ID, ascending. */
   leaseIds(): number[] {
     return this.#leases.ids();
@@ -806,6 +836,11 @@ export class KvStateMachine {
   /** Stops background work (physical compaction) before the database closes. */
   async close(): Promise<void> {
     await this.#compactor.pause();
+  }
+
+  /** Resumes background work stopped by close(): the database was reopened (after a full disk). */
+  resumeBackground(): void {
+    this.#compactor.resume(this.#compactor.done, this.#compactedRevision);
   }
 
   /** Bytes of the live keys and values (not history): a cheap stand-in for etcd's dbSize. */
@@ -975,6 +1010,7 @@ export class KvStateMachine {
     this.#liveBytes = 0;
     this.#members = new Map();
     this.#leases = new LeaseTable();
+    this.#alarms = new AlarmTable();
     if (importing !== undefined) {
       this.#failure = new IncompleteImportError();
       return;
@@ -1004,8 +1040,22 @@ export class KvStateMachine {
     await this.#loadLatest();
     this.#members = new Map(await this.loadMembers());
     await this.#loadLeases();
+    await this.#loadAlarms();
     const done = await this.#db.get(META_COMPACT_DONE);
     this.#compactor.resume(done === undefined ? 0 : readU64(done, 0), this.#compactedRevision);
+  }
+
+  async #loadAlarms(): Promise<void> {
+    const iterator = this.#db.iterator({ ...ALARM_RANGE, keyEncoding: "buffer", valueEncoding: "buffer" });
+    try {
+      for (;;) {
+        const batch = await iterator.nextv(READ_BATCH);
+        if (batch.length === 0) break;
+        for (const [key] of batch) this.#alarms.restore(decodeAlarmKey(key));
+      }
+    } finally {
+      await iterator.close();
+    }
   }
 
   /** The lease records, then every live key attached to the lease its record names. */
@@ -1063,6 +1113,19 @@ export class KvStateMachine {
 class IncompleteImportError extends Error {
   constructor() {
     super("the KV store holds an incomplete snapshot import; import a snapshot");
+  }
+}
+
+/** Requests a NOSPACE alarm refuses (etcd's quota cost > 0): puts, txns with a put, lease grants. */
+function addsData(command: Command): boolean {
+  switch (command.kind) {
+    case "put":
+    case "leaseGrant":
+      return true;
+    case "txn":
+      return txnHasPut(command.request);
+    default:
+      return false;
   }
 }
 

@@ -44,6 +44,11 @@ export interface NodeConfig {
    * leader proposes Compact. Absent or retention 0: no auto-compaction (etcd's default).
    */
   readonly autoCompaction?: AutoCompactionConfig;
+  /**
+   * etcd's --quota-backend-bytes: past this many bytes of store on disk the member raises the
+   * NOSPACE alarm (./alarms.ts). Absent: DEFAULTS.quotaBackendBytes.
+   */
+  readonly quotaBackendBytes?: number;
 }
 
 export type InitialClusterState = "new" | "existing" | "auto";
@@ -65,6 +70,8 @@ export const DEFAULTS = {
   maxPendingProposals: 10_000,
   logLevel: "info",
   logFormat: "auto" as LogFormat,
+  /** etcd's default, 2 GiB (see README "A full disk" for why raftkv keeps it). */
+  quotaBackendBytes: 2 * 1024 * 1024 * 1024,
 } as const;
 
 export class ConfigError extends Error {

@@ -62,6 +62,8 @@ export interface ClusterOptions {
   readonly size: number;
   readonly extraArgs?: readonly string[];
   readonly token?: string;
+  /** Called for each node before its first start (e.g. to mount a file system at its data dir). */
+  readonly prepare?: (node: ProcNode) => void;
 }
 
 export class ProcCluster {
@@ -125,6 +127,7 @@ export class ProcCluster {
         });
       }
       c.#peers = c.nodes.map((n) => `${n.name}=127.0.0.1:${n.peerPort}`).join(",");
+      for (const n of c.nodes) o.prepare?.(n);
       for (const n of c.nodes) c.spawn(n);
       await c.waitForLeader();
     } catch (err) {
