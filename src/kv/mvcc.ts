@@ -907,7 +907,11 @@ export class KvStateMachine {
    * log before the snapshot may be dropped. If it throws, the store is unusable until an import
    * succeeds (and a restart finds `incompleteImport`).
    */
-  async importSnapshot(chunks: AsyncIterable<Uint8Array>, appliedIndex = 0): Promise<void> {
+  async importSnapshot(
+    chunks: AsyncIterable<Uint8Array>,
+    appliedIndex = 0,
+    options: { zeroPadding?: boolean } = {},
+  ): Promise<void> {
     if (this.#state !== "idle") throw new Error(`raftkv: importSnapshot() while ${this.#state}`);
     this.#state = "importing";
     try {
@@ -922,18 +926,22 @@ export class KvStateMachine {
       await this.#db.clear({ gt: META_IMPORTING });
       let ops: BatchOp[] = [];
       let bytes = 0;
-      await readSnapshot(chunks, async (key, value) => {
-        if (!isLayoutKey(key) || key.equals(META_IMPORTING)) {
-          throw new Error(`raftkv: KV snapshot holds foreign key ${key.toString("hex")}`);
-        }
-        ops.push({ type: "put", key, value });
-        bytes += key.length + value.length;
-        if (ops.length >= IMPORT_BATCH_OPS || bytes >= IMPORT_BATCH_BYTES) {
-          await this.#db.batch(ops);
-          ops = [];
-          bytes = 0;
-        }
-      });
+      await readSnapshot(
+        chunks,
+        async (key, value) => {
+          if (!isLayoutKey(key) || key.equals(META_IMPORTING)) {
+            throw new Error(`raftkv: KV snapshot holds foreign key ${key.toString("hex")}`);
+          }
+          ops.push({ type: "put", key, value });
+          bytes += key.length + value.length;
+          if (ops.length >= IMPORT_BATCH_OPS || bytes >= IMPORT_BATCH_BYTES) {
+            await this.#db.batch(ops);
+            ops = [];
+            bytes = 0;
+          }
+        },
+        options,
+      );
       await this.#db.batch(ops);
       const imported = await this.#db.get(META_APPLIED);
       const importedIndex = imported === undefined ? 0 : readU64(imported, 0);
