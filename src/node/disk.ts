@@ -38,6 +38,18 @@ function compacting(dataDir: DataDir): CompactingLevel {
   return dataDir.db as unknown as CompactingLevel;
 }
 
+/** Range compactions of a store, one at a time (so the sizes measured around each are its own). */
+const compactions = new WeakMap<DataDir, Promise<unknown>>();
+
+function oneAtATime<T>(dataDir: DataDir, run: () => Promise<T>): Promise<T> {
+  const next = (compactions.get(dataDir) ?? Promise.resolve()).then(run);
+  compactions.set(
+    dataDir,
+    next.catch(() => undefined),
+  );
+  return next;
+}
+
 export interface DiskMonitor {
   /** Defragment: the store's bytes before and after. */
   defragment(): Promise<{ dbSizeBefore: number; dbSizeAfter: number }>;
@@ -87,7 +99,7 @@ export function watchDisk(
   const timer = setInterval(measure, MEASURE_EVERY_MS);
   timer.unref();
   return {
-    defragment: () => defragment(node, dataDir, log),
+    defragment: () => oneAtATime(dataDir, () => defragment(node, dataDir, log)),
     stop: () => {
       clearInterval(timer);
       unsubscribe();
@@ -125,22 +137,15 @@ async function defragment(
  * the disk (LevelDB only drops deleted keys when it compacts the tables holding them).
  */
 export function compactFreedRanges(dataDir: DataDir, log: Logger, revision: number): void {
-  let before: StoreSize;
-  dataDir.size
-    .measure()
-    .then((b) => {
-      before = b;
-      return compacting(dataDir).compactRange(KV_RANGE.start, KV_RANGE.end);
-    })
-    .then(() => dataDir.size.measure())
-    .then(
-      (after) =>
-        log.info(
-          { revision, dbSizeBefore: before.dbSize, dbSizeAfter: after.dbSize },
-          "compaction gave space back",
-        ),
-      (err: unknown) => log.warn({ err, revision }, "compacting the freed ranges failed"),
+  oneAtATime(dataDir, async () => {
+    const before: StoreSize = await dataDir.size.measure();
+    await compacting(dataDir).compactRange(KV_RANGE.start, KV_RANGE.end);
+    const after = await dataDir.size.measure();
+    log.info(
+      { revision, dbSizeBefore: before.dbSize, dbSizeAfter: after.dbSize },
+      "compaction gave space back",
     );
+  }).catch((err: unknown) => log.warn({ err, revision }, "compacting the freed ranges failed"));
 }
 
 /**
