@@ -220,3 +220,94 @@ describe.skipIf(skipReason !== null)(
     }, 120_000);
   },
 );
+
+describe.skipIf(skipReason !== null)(
+  `a full disk under the leader of three${skipReason === null ? "" : ` (skipped: ${skipReason})`}`,
+  () => {
+    let cluster: ProcCluster;
+    const mounted: string[] = [];
+
+    beforeAll(async () => {
+      cluster = await ProcCluster.start({
+        size: 3,
+        extraArgs: ["--request-timeout-ms", "3000"],
+        prepare: (n) => {
+          mkdirSync(n.dataDir, { recursive: true });
+          execFileSync("mount", ["-t", "tmpfs", "-o", `size=${TMPFS_BYTES}`, "tmpfs", n.dataDir]);
+          mounted.push(n.dataDir);
+        },
+      });
+    }, 60_000);
+
+    afterAll(async (suite) => {
+      if (suite.tasks.some((t) => t.result?.state === "fail")) console.log(cluster?.tails(40));
+      if (cluster !== undefined) for (const n of cluster.nodes) await cluster.kill(n);
+      for (const dir of mounted) unmount(dir);
+      await cluster?.stop();
+    });
+
+    it("the leader that cannot write leaves leadership; the others go on; it catches up once space is back", async () => {
+      const leader = await cluster.waitForLeader();
+      const others = cluster.nodes.filter((n) => n !== leader);
+      const onOthers = cluster.client(others, 5000);
+      const onLeader = cluster.client([leader], 5000);
+      const acked = new Map<string, string>();
+      for (let i = 0; i < 20; i++) {
+        await onOthers.put(`before/${i}`, `v${i}`);
+        acked.set(`before/${i}`, `v${i}`);
+      }
+      const oldLeaderId = await cluster.memberId(leader);
+
+      fillDisk(join(leader.dataDir, "filler"));
+      // A write the full leader must persist first: held, never acknowledged while it is full.
+      const held = onLeader.put("held", randomBytes(256 * 1024)).then(
+        () => "done",
+        (err: Error) => err.message,
+      );
+      await waitFor(
+        "another member to lead",
+        async () => {
+          const s = await onOthers.status();
+          return Number(s.leader) !== 0 && Number(s.leader) !== oldLeaderId;
+        },
+        20_000,
+        100,
+      );
+      expect(await held).not.toBe("done");
+      for (let i = 0; i < 20; i++) {
+        await onOthers.put(`during/${i}`, `v${i}`);
+        acked.set(`during/${i}`, `v${i}`);
+      }
+      // The full member: not ready, refuses writes at once, serves serializable reads.
+      const state = await readyz(leader);
+      expect(state.code).toBe(503);
+      expect(state.reason).toMatch(/no space left on device/);
+      await expect(onLeader.put("x", "y")).rejects.toThrow(/no space left on device/);
+      expect((await onLeader.get("before/3", { serializable: true })).kvs[0]?.value.toString()).toBe("v3");
+      expect(leader.proc).not.toBeNull();
+
+      unlinkSync(join(leader.dataDir, "filler"));
+      await waitFor(
+        "the full member ready again",
+        async () => (await readyz(leader)).code === 200,
+        30_000,
+        100,
+      );
+      // It catches up: the same store on every member, every acknowledged key on it.
+      await waitFor(
+        "every member at the same revision and hash",
+        async () => {
+          const hashes = await Promise.all(cluster.nodes.map((n) => onOthers.hashKV(0, cluster.endpoint(n))));
+          const revisions = new Set(hashes.map((h) => Number(h.hashRevision)));
+          return revisions.size === 1 && new Set(hashes.map((h) => h.hash)).size === 1;
+        },
+        30_000,
+        200,
+      );
+      for (const [k, v] of acked) {
+        expect((await onLeader.get(k, { serializable: true })).kvs[0]?.value.toString(), k).toBe(v);
+      }
+      await onLeader.put("after", "yes");
+    }, 120_000);
+  },
+);
