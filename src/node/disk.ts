@@ -87,9 +87,10 @@ export function watchDisk(
   const unsubscribe = space.onChange((s) => {
     if (s.state === "full") node.stepDown();
   });
-  // Physical compaction must not write while the store is closed for the reopen.
+  // Physical compaction may be held in the gate (so it must not be awaited before the reopen), or
+  // have stopped on a read while the store was closed: restart it once the store is back.
   space.aroundReopen(
-    () => kv.close(),
+    async () => undefined,
     async () => kv.resumeBackground(),
   );
   const measure = (): void => {

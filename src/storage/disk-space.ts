@@ -211,7 +211,10 @@ export class SpaceGate {
     return () => this.#listeners.delete(fn);
   }
 
-  /** Work around the reopen (pause background writers before, resume them after). */
+  /**
+   * Work around the reopen: `before` runs just before the close, `after` just after the open,
+   * before the held writes go on. Neither may wait for a write: writes are held until after both.
+   */
   aroundReopen(before: () => Promise<void>, after: () => Promise<void>): void {
     this.#hooks.beforeReopen.push(before);
     this.#hooks.afterReopen.push(after);
