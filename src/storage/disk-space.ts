@@ -178,6 +178,9 @@ export class SpaceGate {
   #inFlight = 0;
   #idle: (() => void)[] = [];
   #writable: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | null = null;
+  /** Held writes, released by issue order (sequence) once the store is back. */
+  #held: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  #seq = 0;
   #recovering: Promise<void> | null = null;
   #closed = false;
   readonly #listeners = new Set<(status: SpaceStatus) => void>();
@@ -228,13 +231,16 @@ export class SpaceGate {
   /** Stops waiting: held writes fail (the store is shutting down). */
   close(): void {
     this.#closed = true;
-    this.#writable?.reject(new SpaceClosedError("the store closed while waiting for disk space"));
+    const closed = new SpaceClosedError("the store closed while waiting for disk space");
+    this.#writable?.reject(closed);
+    for (const h of this.#held.splice(0)) h.reject(closed);
   }
 
   async #write(run: () => Promise<void>): Promise<void> {
+    const seq = ++this.#seq;
     for (;;) {
       if (this.#closed && this.#state !== "ok") throw new SpaceClosedError("the store is closed");
-      if (this.#state !== "ok") await this.#writablePromise().promise;
+      if (this.#state !== "ok") await this.#hold(seq);
       const epoch = this.#epoch;
       this.#inFlight++;
       let failure: unknown = null;
@@ -255,6 +261,11 @@ export class SpaceGate {
       // the broken record: write it again after the reopen.
       if (epoch === this.#epoch) return;
     }
+  }
+
+  /** Waits until the store is back; held writes go again in the order they were first issued. */
+  #hold(seq: number): Promise<void> {
+    return new Promise((resolve, reject) => this.#held.push({ seq, resolve, reject }));
   }
 
   #writablePromise() {
@@ -313,12 +324,15 @@ export class SpaceGate {
       this.#reason = "";
       const writable = this.#writable;
       this.#writable = null;
+      const held = this.#held.splice(0).sort((a, b) => a.seq - b.seq);
       this.#o.log?.info(
         { dir: this.#o.dbDir, fullForMs: Date.now() - this.#since },
         "disk space is back: the store is reopened and writes resume",
       );
-      this.#emit();
+      // Held writes first (their continuations are queued before anything a listener writes).
+      for (const h of held) h.resolve();
       writable?.resolve();
+      this.#emit();
       return;
     }
   }
