@@ -23,7 +23,8 @@ export type ProposalKind =
   | "authRoleAdd"
   | "authRoleDelete"
   | "authRoleGrantPermission"
-  | "authRoleRevokePermission";
+  | "authRoleRevokePermission"
+  | "alarm";
 
 export interface Member {
   /** Member ID; below 2^53. */
@@ -45,6 +46,10 @@ export interface NodeStatus {
   raftAppliedIndex: number;
   /** Bytes on disk of the node's store. */
   dbSize: number;
+  /** Bytes of the store holding data (dbSize less what compaction would give back); default dbSize. */
+  dbSizeInUse?: number;
+  /** The backend quota (--quota-backend-bytes); 0 when unknown. */
+  dbSizeQuota?: number;
   /** Server version, e.g. "3.4.0" (etcdctl compares it to pick features). */
   version: string;
   isLearner: boolean;
@@ -66,6 +71,10 @@ export interface KvReader {
   hashKV(): number | Promise<number>;
   /** Resolves once history below `revision` is physically removed (Compact with physical). */
   waitCompaction?(revision: number): Promise<void>;
+  /** Active alarms of a type (every alarm for "NONE"), from the replicated state. */
+  alarms?(
+    type: "NONE" | "NOSPACE" | "CORRUPT",
+  ): { memberID: number; alarm: "NONE" | "NOSPACE" | "CORRUPT" }[];
 }
 
 export interface ApiBackend {

@@ -25,7 +25,8 @@ export type NodeErrorCode =
   | "RAFTKV_PEER_URL_EXISTS"
   | "RAFTKV_MEMBER_NOT_LEARNER"
   | "RAFTKV_LEARNER_NOT_READY"
-  | "RAFTKV_TOO_MANY_LEARNERS";
+  | "RAFTKV_TOO_MANY_LEARNERS"
+  | "RAFTKV_DISK_FULL";
 
 /**
  * An expected failure of the node: no leader, timed out, overloaded, stopping. Thrown (or rejected
@@ -99,6 +100,12 @@ export const STATUS_BY_CODE: Readonly<Record<NodeErrorCode, ApiStatus>> &
   RAFTKV_TOO_MANY_LEARNERS: entry(
     status.FAILED_PRECONDITION,
     "etcdserver: too many learner members in cluster",
+  ),
+  // The member's disk is full (ENOSPC, not the backend quota): it holds its writes until space is
+  // freed, and answers new ones at once. UNAVAILABLE: a client may go to another member.
+  RAFTKV_DISK_FULL: entry(
+    status.UNAVAILABLE,
+    "raftkv: no space left on device: this member accepts no writes until space is freed on its data dir",
   ),
   // Raft core codes (src/raft/errors.ts) the node may pass through unchanged.
   RAFTKV_PROPOSAL_DROPPED: LEADER_CHANGED,

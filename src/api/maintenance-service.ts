@@ -1,13 +1,15 @@
-// etcdserverpb.Maintenance: Status, Hash, HashKV, Snapshot (a stream), MoveLeader; Alarm answers
-// that no alarm is raised (raftkv raises none yet) and Defragment succeeds doing nothing (LevelDB
-// compacts itself).
+// etcdserverpb.Maintenance: Status, Hash, HashKV, Snapshot (a stream), MoveLeader, Alarm (ACTIVATE
+// and DEACTIVATE through Raft, GET from the replicated state after a read barrier) and Defragment
+// (the node's MaintenanceApi: compacts the store and reports the bytes before and after).
 
 import { createHash } from "node:crypto";
 import type { ServerWritableStream, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { type HandlerContext, unary } from "./call.js";
 import type {
+  AlarmRequest,
   AlarmResponse,
+  DefragmentResponse,
   HashKVRequest,
   HashKVResponse,
   HashResponse,
@@ -19,7 +21,16 @@ import type {
 
 const SERVICE = "etcdserverpb.Maintenance";
 
-export function maintenanceService(context: HandlerContext): UntypedServiceImplementation {
+/** What Maintenance needs beyond the ApiBackend. */
+export interface MaintenanceApi {
+  /** Gives this member's free disk space back; the store's bytes before and after. */
+  defragment(): Promise<{ dbSizeBefore: number; dbSizeAfter: number }>;
+}
+
+export function maintenanceService(
+  context: HandlerContext,
+  maintenance?: MaintenanceApi,
+): UntypedServiceImplementation {
   const backend = context.backend;
   const headerOnly = (): HeaderOnlyResponse => ({ header: context.header() });
   return {
@@ -33,11 +44,17 @@ export function maintenanceService(context: HandlerContext): UntypedServiceImple
         raftIndex: node.raftIndex,
         raftTerm: node.raftTerm,
         raftAppliedIndex: node.raftAppliedIndex,
-        errors: node.errors,
-        dbSizeInUse: node.dbSize,
+        // As etcd: every active alarm is an error, in protobuf's text form (zero fields left out).
+        errors: [
+          ...node.errors,
+          ...(backend.kv.alarms?.("NONE") ?? []).map(
+            (a) => `${a.memberID === 0 ? "" : `memberID:${a.memberID} `}alarm:${a.alarm} `,
+          ),
+        ],
+        dbSizeInUse: node.dbSizeInUse ?? node.dbSize,
         isLearner: node.isLearner,
         storageVersion: "",
-        dbSizeQuota: 0,
+        dbSizeQuota: node.dbSizeQuota ?? 0,
       };
     }),
     Hash: unary(context, SERVICE, "Hash", async (): Promise<HashResponse> => {
@@ -53,8 +70,19 @@ export function maintenanceService(context: HandlerContext): UntypedServiceImple
       const compactRevision = backend.kv.compactedRevision;
       return { header: context.header(revision), hash, compactRevision, hashRevision: revision };
     }),
-    Alarm: unary(context, SERVICE, "Alarm", (): AlarmResponse => ({ header: context.header(), alarms: [] })),
-    Defragment: unary(context, SERVICE, "Defragment", headerOnly),
+    Alarm: unary(context, SERVICE, "Alarm", async (request: AlarmRequest): Promise<AlarmResponse> => {
+      if (request.action === "GET") {
+        await backend.readBarrier();
+        return { header: context.header(), alarms: backend.kv.alarms?.(request.alarm) ?? [] };
+      }
+      const response = (await backend.propose("alarm", request)) as AlarmResponse;
+      return { header: context.header(), alarms: response.alarms };
+    }),
+    Defragment: unary(context, SERVICE, "Defragment", async (): Promise<DefragmentResponse> => {
+      if (maintenance === undefined) return headerOnly();
+      const sizes = await maintenance.defragment();
+      return { header: context.header(), ...sizes };
+    }),
     MoveLeader: unary(context, SERVICE, "MoveLeader", async (request: MoveLeaderRequest) => {
       await backend.moveLeader(request.targetID);
       return headerOnly();

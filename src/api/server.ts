@@ -23,7 +23,7 @@ import { healthService } from "./health-service.js";
 import { type KvServiceLimits, kvService, kvServiceDefinition } from "./kv-service.js";
 import { type LeaseApi, leaseService } from "./lease-service.js";
 import { grpcBindAddress, parseListen } from "./listen.js";
-import { maintenanceService } from "./maintenance-service.js";
+import { type MaintenanceApi, maintenanceService } from "./maintenance-service.js";
 import { ApiMetrics } from "./metrics.js";
 import { apiServices } from "./proto.js";
 import { type WatchLimits, watchService, watchServiceDefinition } from "./watch-service.js";
@@ -61,6 +61,8 @@ export interface ClientServerOptions {
   leases?: LeaseApi;
   /** Serves Auth and enforces it (auth-guard.ts); absent: Auth answers UNIMPLEMENTED, no checks. */
   auth?: AuthGuardOptions;
+  /** Serves Defragment (otherwise it succeeds doing nothing). */
+  maintenance?: MaintenanceApi;
 }
 
 export interface ClientServer {
@@ -121,7 +123,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   );
   server.addService(
     services.maintenance,
-    adminOnly(context, maintenanceService(context), [
+    adminOnly(context, maintenanceService(context, options.maintenance), [
       "Defragment",
       "Hash",
       "HashKV",

@@ -97,6 +97,13 @@ export interface AlarmResponse {
   alarms: { memberID: number; alarm: AlarmType }[];
 }
 
+/** raftkv extends etcd's DefragmentResponse with the store's size before and after (bytes). */
+export interface DefragmentResponse {
+  header?: ResponseHeader;
+  dbSizeBefore?: number;
+  dbSizeAfter?: number;
+}
+
 export interface MoveLeaderRequest {
   targetID: number;
 }

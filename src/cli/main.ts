@@ -9,6 +9,7 @@ import { addClientCommands } from "./client-commands.js";
 import { runDevCluster } from "./dev.js";
 import { addMemberCommands } from "./member-commands.js";
 import { runServer, serverOptions } from "./server.js";
+import { addSnapshotCommands } from "./snapshot-commands.js";
 
 export const VERSION = "0.1.0";
 
@@ -31,6 +32,7 @@ function main(argv: string[]): void {
 
   addClientCommands(program);
   addMemberCommands(program);
+  addSnapshotCommands(program);
 
   program
     .command("dev")

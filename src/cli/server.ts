@@ -134,6 +134,12 @@ export function serverOptions(): Option[] {
       "RAFTKV_AUTO_COMPACTION_RETENTION",
       "0",
     ),
+    opt(
+      "--quota-backend-bytes <n>",
+      "store size on disk past which the NOSPACE alarm is raised (0: the default, 2 GiB)",
+      "RAFTKV_QUOTA_BACKEND_BYTES",
+      "0",
+    ),
     ...deployOptions(),
     ...authOptions(),
   ];
@@ -148,6 +154,11 @@ function autoCompactionFromOptions(o: Record<string, unknown>): AutoCompactionCo
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+}
+
+function quotaFromOptions(value: string): number {
+  if (value === "0") return DEFAULTS.quotaBackendBytes;
+  return positiveInt(value, "--quota-backend-bytes");
 }
 
 export function configFromOptions(o: Record<string, unknown>): NodeConfig {
@@ -187,6 +198,7 @@ export function configFromOptions(o: Record<string, unknown>): NodeConfig {
     mayBootstrap: deploy.mayBootstrap,
     autoCompaction: autoCompactionFromOptions(o),
     auth: authConfigFromOptions(o),
+    quotaBackendBytes: quotaFromOptions(s("quotaBackendBytes")),
   });
 }
 

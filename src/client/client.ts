@@ -20,6 +20,7 @@ import {
 import { type ApiServices, apiServices } from "../api/proto.js";
 import type {
   AlarmResponse,
+  DefragmentResponse,
   HashKVResponse,
   HashResponse,
   HeaderOnlyResponse,
@@ -236,6 +237,20 @@ export class EtcdClient {
 
   alarms(): Promise<AlarmResponse> {
     return this.#call(this.#services.maintenance.Alarm, { action: "GET" }, "repeatable");
+  }
+
+  /** Raises (ACTIVATE) or clears (DEACTIVATE) an alarm through Raft; answers the alarms changed. */
+  alarm(
+    action: "ACTIVATE" | "DEACTIVATE",
+    memberID: number,
+    alarm: "NOSPACE" | "CORRUPT",
+  ): Promise<AlarmResponse> {
+    return this.#call(this.#services.maintenance.Alarm, { action, memberID, alarm }, "write");
+  }
+
+  /** Defragments one member; raftkv answers its store size before and after. */
+  defragment(endpoint?: string): Promise<DefragmentResponse> {
+    return this.#callOn(endpoint, this.#services.maintenance.Defragment, {});
   }
 
   /** Asks the leader (`endpoint` must be the leader's) to hand leadership to `targetId`. */

@@ -11,6 +11,7 @@
 // sent to followers, replayed. It is decoded once per node, on apply.
 
 import type protobuf from "protobufjs";
+import type { AlarmRequest } from "./alarms.js";
 import type {
   AuthNameRequest,
   AuthRoleGrantPermissionRequest,
@@ -67,6 +68,8 @@ export interface CommandRequests {
   authRoleDelete: AuthRoleRequest;
   authRoleGrantPermission: AuthRoleGrantPermissionRequest;
   authRoleRevokePermission: AuthRoleRevokePermissionRequest;
+  /** Maintenance.Alarm ACTIVATE / DEACTIVATE (GET too, though the API serves it locally). */
+  alarm: AlarmRequest;
 }
 
 export type CommandKind = keyof CommandRequests;
@@ -77,7 +80,7 @@ export type Command = {
 
 /**
  * Wire codes of the kinds. Stable: they are in every Raft log. 1-15 KV writes, 16-31 leases,
- * 32-47 reserved for membership metadata (member attributes), 48-63 auth, 64+ free.
+ * 32-47 reserved for membership metadata (member attributes), 48-63 auth, 64 alarms, 65+ free.
  */
 export const KIND_CODES: Readonly<Record<CommandKind, number>> = {
   put: 1,
@@ -100,6 +103,7 @@ export const KIND_CODES: Readonly<Record<CommandKind, number>> = {
   authRoleDelete: 57,
   authRoleGrantPermission: 58,
   authRoleRevokePermission: 59,
+  alarm: 64,
 };
 
 const MESSAGE_TYPES: Readonly<Record<CommandKind, string>> = {
@@ -123,6 +127,7 @@ const MESSAGE_TYPES: Readonly<Record<CommandKind, string>> = {
   authRoleDelete: "etcdserverpb.AuthRoleDeleteRequest",
   authRoleGrantPermission: "etcdserverpb.AuthRoleGrantPermissionRequest",
   authRoleRevokePermission: "etcdserverpb.AuthRoleRevokePermissionRequest",
+  alarm: "etcdserverpb.AlarmRequest",
 };
 
 const KIND_BY_CODE = new Map<number, CommandKind>(

@@ -43,6 +43,8 @@ export interface CompactorOptions {
   batchEntries?: number;
   /** Called when a batch fails (the store is closing, or a disk error); the job stops. */
   onError?: (err: Error) => void;
+  /** Called when a pass up to `revision` has finished (history below it is deleted). */
+  onDone?: (revision: number) => void;
 }
 
 interface Waiter {
@@ -61,6 +63,7 @@ export class Compactor {
   readonly #db: CompactorDatabase;
   readonly #batchEntries: number;
   readonly #onError: (err: Error) => void;
+  readonly #onDone: (revision: number) => void;
   #done: number;
   #target: number;
   #running: Promise<void> | null = null;
@@ -73,6 +76,7 @@ export class Compactor {
     this.#target = options.done;
     this.#batchEntries = options.batchEntries ?? 1000;
     this.#onError = options.onError ?? (() => undefined);
+    this.#onDone = options.onDone ?? (() => undefined);
   }
 
   /** Revision up to which history is physically gone. */
@@ -130,6 +134,7 @@ export class Compactor {
         if (!(await this.#pass(revision))) return;
         this.#done = revision;
         this.#settle();
+        this.#onDone(revision);
       }
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));

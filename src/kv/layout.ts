@@ -27,11 +27,12 @@
 //   "a" + "u" + user name (UTF-8)       an auth user: authpb.User protobuf (auth.ts), the password
 //                                       as its salted hash, never in the clear
 //   "a" + "r" + role name (UTF-8)       an auth role: authpb.Role protobuf
+//   "x" + member id u64 + alarm type u8 an active alarm (alarms.ts), empty value.
 //
 // Metadata "compactdone" holds the revision up to which compaction has physically removed
 // history (compactor.ts); below "compacted" when a compaction is still running or was cut short.
 // "l", "a" and "compactdone" were added to layout 1 without a version change: a store without
-// them reads as one with no leases, auth never configured, that never compacted physically.
+// them reads as one with no leases, auth never configured, no alarms, that never compacted physically.
 //
 // RECORD: flags u8 (bit 0 tombstone) | modRevision u64 | createRevision u64 | version u64 |
 //         lease f64 | key length u32 | key | value
@@ -49,6 +50,7 @@ const LATEST = 0x6b; // "k"
 const MEMBER = 0x6e; // "n"
 const LEASE = 0x6c; // "l"
 const AUTH = 0x61; // "a"
+const ALARM = 0x78; // "x"
 
 export const META_FORMAT = metaKey("format");
 export const META_APPLIED = metaKey("applied");
@@ -72,7 +74,9 @@ export const AUTH_REVISION_KEY = Buffer.from("av", "latin1");
 export const AUTH_USER_TAG = 0x75; // "u"
 export const AUTH_ROLE_TAG = 0x72; // "r"
 
-const KEYSPACE_BYTES = new Set([META, REVISION, HISTORY, LATEST, MEMBER, LEASE, AUTH]);
+export const ALARM_RANGE = { gte: Buffer.of(ALARM), lt: Buffer.of(ALARM + 1) };
+
+const KEYSPACE_BYTES = new Set([META, REVISION, HISTORY, LATEST, MEMBER, LEASE, AUTH, ALARM]);
 
 export const REVISION_BYTES = 12;
 const RECORD_HEADER_BYTES = 37;
@@ -158,6 +162,14 @@ export function authUserKey(name: string): Buffer {
 
 export function authRoleKey(name: string): Buffer {
   return Buffer.concat([Buffer.of(AUTH, AUTH_ROLE_TAG), Buffer.from(name, "utf8")]);
+}
+
+export function alarmKey(memberId: number, alarmCode: number): Buffer {
+  const buf = Buffer.allocUnsafe(10);
+  buf[0] = ALARM;
+  writeU64(buf, memberId, 1);
+  buf[9] = alarmCode;
+  return buf;
 }
 
 export function latestKey(key: Uint8Array): Buffer {

@@ -19,6 +19,14 @@
 
 import { createRequire } from "node:module";
 import type BTreeModule from "sorted-btree";
+import {
+  type AlarmMember,
+  type AlarmResponse,
+  AlarmTable,
+  type AlarmType,
+  decodeAlarmKey,
+  txnHasPut,
+} from "./alarms.js";
 import { type AuthChanges, AuthTable } from "./auth.js";
 import { type Command, decodeCommand, type RequestId } from "./command.js";
 import { Compactor } from "./compactor.js";
@@ -26,6 +34,7 @@ import { crc32 } from "./crc32.js";
 import { KvError } from "./errors.js";
 import { type HistorySlice, previousVersion, readRevisions } from "./history.js";
 import {
+  ALARM_RANGE,
   AUTH_ENABLED_KEY,
   AUTH_RANGE,
   AUTH_REVISION_KEY,
@@ -127,6 +136,11 @@ export interface KvStateMachineOptions {
   leaseExists?: (id: number) => boolean;
   /** Physical compaction failed (it stops; the next Compact or a restart resumes it). */
   onBackgroundError?: (err: Error) => void;
+  /**
+   * Physical compaction up to `revision` finished: the node gives the freed ranges back to the
+   * disk (a LevelDB range compaction of the history keyspaces).
+   */
+  onCompacted?: (revision: number) => void;
 }
 
 /**
@@ -173,7 +187,8 @@ export type KvResult =
   | CompactionResponse
   | LeaseGrantResponse
   | LeaseRevokeResponse
-  | AuthResult;
+  | AuthResult
+  | AlarmResponse;
 
 /** The result of an applied auth command (header: revision unset); Authenticate adds its token. */
 export interface AuthResult {
@@ -232,6 +247,8 @@ export class KvStateMachine {
   #leases = new LeaseTable();
   /** Replicated auth state (auth.ts): one object for the store's life, reloaded in place. */
   readonly #auth = new AuthTable();
+  /** Replicated alarms (alarms.ts); a NOSPACE alarm caps writes that add data. */
+  #alarms = new AlarmTable();
   /** Events of the apply in progress (handed to listeners once written). */
   #events: Event[] = [];
   readonly #listeners = new Set<(batch: AppliedBatch) => void>();
@@ -242,7 +259,11 @@ export class KvStateMachine {
   private constructor(db: KvDatabase, options: KvStateMachineOptions) {
     this.#db = db;
     this.#leaseExists = options.leaseExists ?? ((id) => this.#leases.has(id));
-    this.#compactor = new Compactor(db, { done: 0, onError: options.onBackgroundError });
+    this.#compactor = new Compactor(db, {
+      done: 0,
+      onError: options.onBackgroundError,
+      onDone: options.onCompacted,
+    });
   }
 
   /**
@@ -403,6 +424,8 @@ export class KvStateMachine {
 
   #applyCommand(command: Command, ops: BatchOp[]): KvResult | KvError | undefined {
     try {
+      // etcd's applierV3Capped: with a NOSPACE alarm raised, nothing that adds data is applied.
+      if (this.#alarms.has("NOSPACE") && addsData(command)) throw new KvError("RAFTKV_NO_SPACE");
       switch (command.kind) {
         case "put":
           return this.#writeRequest(ops, (ctx) => {
@@ -425,6 +448,8 @@ export class KvStateMachine {
         case "memberAttributes":
           this.#applyMemberAttributes(command.request, ops);
           return undefined;
+        case "alarm":
+          return { header: header(this.#revision), alarms: this.#alarms.apply(command.request, ops) };
         default:
           return this.#applyAuth(command, ops);
       }
@@ -831,6 +856,11 @@ export class KvStateMachine {
     return this.#leases.get(id);
   }
 
+  /** Active alarms of `type` (all of them for NONE), by member ID (replicated state). */
+  alarms(type: AlarmType = "NONE"): AlarmMember[] {
+    return this.#alarms.list(type);
+  }
+
   /** Every live lease ID, ascending. */
   leaseIds(): number[] {
     return this.#leases.ids();
@@ -865,6 +895,11 @@ export class KvStateMachine {
   /** Stops background work (physical compaction) before the database closes. */
   async close(): Promise<void> {
     await this.#compactor.pause();
+  }
+
+  /** Resumes background work stopped by close(): the database was reopened (after a full disk). */
+  resumeBackground(): void {
+    this.#compactor.resume(this.#compactor.done, this.#compactedRevision);
   }
 
   /** Bytes of the live keys and values (not history): a cheap stand-in for etcd's dbSize. */
@@ -931,7 +966,11 @@ export class KvStateMachine {
    * log before the snapshot may be dropped. If it throws, the store is unusable until an import
    * succeeds (and a restart finds `incompleteImport`).
    */
-  async importSnapshot(chunks: AsyncIterable<Uint8Array>, appliedIndex = 0): Promise<void> {
+  async importSnapshot(
+    chunks: AsyncIterable<Uint8Array>,
+    appliedIndex = 0,
+    options: { zeroPadding?: boolean } = {},
+  ): Promise<void> {
     if (this.#state !== "idle") throw new Error(`raftkv: importSnapshot() while ${this.#state}`);
     this.#state = "importing";
     try {
@@ -946,18 +985,22 @@ export class KvStateMachine {
       await this.#db.clear({ gt: META_IMPORTING });
       let ops: BatchOp[] = [];
       let bytes = 0;
-      await readSnapshot(chunks, async (key, value) => {
-        if (!isLayoutKey(key) || key.equals(META_IMPORTING)) {
-          throw new Error(`raftkv: KV snapshot holds foreign key ${key.toString("hex")}`);
-        }
-        ops.push({ type: "put", key, value });
-        bytes += key.length + value.length;
-        if (ops.length >= IMPORT_BATCH_OPS || bytes >= IMPORT_BATCH_BYTES) {
-          await this.#db.batch(ops);
-          ops = [];
-          bytes = 0;
-        }
-      });
+      await readSnapshot(
+        chunks,
+        async (key, value) => {
+          if (!isLayoutKey(key) || key.equals(META_IMPORTING)) {
+            throw new Error(`raftkv: KV snapshot holds foreign key ${key.toString("hex")}`);
+          }
+          ops.push({ type: "put", key, value });
+          bytes += key.length + value.length;
+          if (ops.length >= IMPORT_BATCH_OPS || bytes >= IMPORT_BATCH_BYTES) {
+            await this.#db.batch(ops);
+            ops = [];
+            bytes = 0;
+          }
+        },
+        options,
+      );
       await this.#db.batch(ops);
       const imported = await this.#db.get(META_APPLIED);
       const importedIndex = imported === undefined ? 0 : readU64(imported, 0);
@@ -1035,6 +1078,7 @@ export class KvStateMachine {
     this.#members = new Map();
     this.#leases = new LeaseTable();
     this.#auth.clear();
+    this.#alarms = new AlarmTable();
     if (importing !== undefined) {
       this.#failure = new IncompleteImportError();
       return;
@@ -1065,6 +1109,7 @@ export class KvStateMachine {
     this.#members = new Map(await this.loadMembers());
     await this.#loadLeases();
     await this.#loadAuth();
+    await this.#loadAlarms();
     const done = await this.#db.get(META_COMPACT_DONE);
     this.#compactor.resume(done === undefined ? 0 : readU64(done, 0), this.#compactedRevision);
   }
@@ -1083,6 +1128,20 @@ export class KvStateMachine {
           else if (key[1] === AUTH_ROLE_TAG) this.#auth.restoreRole(value);
           else throw new Error(`raftkv: KV store corrupt: unknown auth key ${key.toString("hex")}`);
         }
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  /** The "x" keyspace: active alarms. */
+  async #loadAlarms(): Promise<void> {
+    const iterator = this.#db.iterator({ ...ALARM_RANGE, keyEncoding: "buffer", valueEncoding: "buffer" });
+    try {
+      for (;;) {
+        const batch = await iterator.nextv(READ_BATCH);
+        if (batch.length === 0) break;
+        for (const [key] of batch) this.#alarms.restore(decodeAlarmKey(key));
       }
     } finally {
       await iterator.close();
@@ -1144,6 +1203,19 @@ export class KvStateMachine {
 class IncompleteImportError extends Error {
   constructor() {
     super("the KV store holds an incomplete snapshot import; import a snapshot");
+  }
+}
+
+/** Requests a NOSPACE alarm refuses (etcd's quota cost > 0): puts, txns with a put, lease grants. */
+function addsData(command: Command): boolean {
+  switch (command.kind) {
+    case "put":
+    case "leaseGrant":
+      return true;
+    case "txn":
+      return txnHasPut(command.request);
+    default:
+      return false;
   }
 }
 

@@ -106,6 +106,23 @@ class ByteReader {
     return out;
   }
 
+  /** True when nothing but zero bytes follows (consumes them). */
+  async onlyZerosLeft(): Promise<boolean> {
+    for (;;) {
+      for (const part of this.#parts) if (part.some((byte) => byte !== 0)) return false;
+      this.#parts = [];
+      this.#bytes = 0;
+      if (this.#ended) return true;
+      const next = await this.#source.next();
+      if (next.done) {
+        this.#ended = true;
+        return true;
+      }
+      this.#parts.push(Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+      this.#bytes += next.value.byteLength;
+    }
+  }
+
   /** True when nothing follows. */
   async atEnd(): Promise<boolean> {
     if (this.#bytes > 0) return false;
@@ -133,6 +150,7 @@ class ByteReader {
 export async function readSnapshot(
   chunks: AsyncIterable<Uint8Array>,
   onEntry: (key: Buffer, value: Buffer) => void | Promise<void>,
+  options: { zeroPadding?: boolean } = {},
 ): Promise<{ entries: number }> {
   const reader = new ByteReader(chunks);
   const head = await reader.read(SNAPSHOT_MAGIC.length + 1);
@@ -159,7 +177,9 @@ export async function readSnapshot(
         );
       }
       if (sum !== crc) throw new Error("raftkv: KV snapshot checksum mismatch");
-      if (!(await reader.atEnd())) throw new Error("raftkv: bytes after the KV snapshot trailer");
+      // A saved snapshot file is zero-padded to 512 bytes (etcd's framing, maintenance-service.ts).
+      const end = options.zeroPadding === true ? await reader.onlyZerosLeft() : await reader.atEnd();
+      if (!end) throw new Error("raftkv: bytes after the KV snapshot trailer");
       return { entries };
     }
     const key = await reader.read(keyLength);

@@ -48,6 +48,11 @@ export interface NodeConfig {
   readonly autoCompaction?: AutoCompactionConfig;
   /** Authentication (--auth-token, --auth-token-ttl; docs/auth.md). Absent: simple tokens, 300 s. */
   readonly auth?: AuthConfig;
+  /**
+   * etcd's --quota-backend-bytes: past this many bytes of store on disk the member raises the
+   * NOSPACE alarm (./alarms.ts). Absent: DEFAULTS.quotaBackendBytes.
+   */
+  readonly quotaBackendBytes?: number;
 }
 
 export interface AuthConfig {
@@ -75,6 +80,8 @@ export const DEFAULTS = {
   maxPendingProposals: 10_000,
   logLevel: "info",
   logFormat: "auto" as LogFormat,
+  /** etcd's default, 2 GiB (see README "A full disk" for why raftkv keeps it). */
+  quotaBackendBytes: 2 * 1024 * 1024 * 1024,
 } as const;
 
 export class ConfigError extends Error {

@@ -76,6 +76,19 @@ export interface NodeOptions {
   readonly registry?: Registry;
 }
 
+/**
+ * Seams for what watches the node from outside the loop (./alarms.ts: the backend quota; ./disk.ts:
+ * a full disk). Each is asked synchronously; none may block.
+ */
+export interface NodeHooks {
+  /** Refuses a write ("read": a linearizable read) before it reaches the core: the client's error. */
+  admit?(kind: ProposalKind | "memberAttributes" | "read", request: object | null): Error | null;
+  /** Why this member is not ready (Status errors, /readyz); empty when it is. */
+  problems?(): string[];
+  /** Status fields measured outside the loop (store size, quota). */
+  status?(): Partial<Pick<NodeStatus, "dbSize" | "dbSizeInUse" | "dbSizeQuota">>;
+}
+
 interface ProposalWaiter {
   readonly resolve: (r: object) => void;
   readonly reject: (e: Error) => void;
@@ -274,7 +287,75 @@ export class RaftKvNode implements ApiBackend {
   }
 
   ready(): boolean {
-    return !this.#stopping && this.#fatal === null && this.raft.leaderId !== NONE;
+    return (
+      !this.#stopping && this.#fatal === null && this.raft.leaderId !== NONE && this.#problems().length === 0
+    );
+  }
+
+  // ---------------------------------------------------------------- hooks (NodeHooks)
+
+  readonly #hooks: NodeHooks[] = [];
+
+  addHooks(hooks: NodeHooks): void {
+    this.#hooks.push(hooks);
+  }
+
+  #admit(kind: ProposalKind | "memberAttributes" | "read", request: object | null): Error | null {
+    for (const h of this.#hooks) {
+      const refused = h.admit?.(kind, request) ?? null;
+      if (refused !== null) return refused;
+    }
+    return null;
+  }
+
+  #problems(): string[] {
+    return this.#hooks.flatMap((h) => h.problems?.() ?? []);
+  }
+
+  /** Hands leadership to the most up-to-date voter, if this member leads (a full disk). */
+  stepDown(): void {
+    if (this.raft.role !== "leader" || this.#stopping) return;
+    void this.#transferAway(Date.now() + this.#electionTimeoutMs() * 3);
+  }
+
+  /**
+   * Takes a snapshot at the applied index now and drops the log behind it, keeping only what the
+   * followers still lack, at most snapshotCatchUpEntries (Defragment). Runs in the loop's slot:
+   * no Ready is handled meanwhile. Resolves with the new first index of the log.
+   */
+  async snapshotNow(): Promise<number> {
+    if (this.#stopping || this.#fatal !== null) throw new NodeError("RAFTKV_STOPPING");
+    const deadline = Date.now() + this.#opts.timings.requestTimeoutMs;
+    if (!(await this.#waitFor(() => !this.#barrier, deadline))) throw new NodeError("RAFTKV_TIMEOUT");
+    // A barrier: no Ready is taken; the writes and applies in flight finish (a held write on a
+    // full disk may not: then the call times out and the loop goes on).
+    this.#barrier = true;
+    try {
+      const quiet = () =>
+        this.#writing === null &&
+        this.#writeQueue === null &&
+        !this.#applying &&
+        this.#applyQueue.length === 0;
+      for (;;) {
+        this.#pumpWrites();
+        if (this.#applyQueue.length > 0 && !this.#applying) this.#startApply();
+        if (quiet()) break;
+        if (!(await this.#waitFor(quiet, deadline))) throw new NodeError("RAFTKV_TIMEOUT");
+      }
+      await this.#takeSnapshot(this.#neededByFollowers());
+    } finally {
+      this.#barrier = false;
+      this.#kick();
+    }
+    return this.#opts.storage.firstIndex();
+  }
+
+  /** Entries behind the applied index a follower still needs (a leader's view; 0 otherwise). */
+  #neededByFollowers(): number {
+    const st = this.raft.status();
+    let oldest = st.appliedIndex;
+    for (const [id, pr] of st.progress ?? []) if (id !== this.memberId) oldest = Math.min(oldest, pr.match);
+    return Math.min(this.#opts.limits.snapshotCatchUpEntries, st.appliedIndex - oldest);
   }
 
   members(): Member[] {
@@ -287,6 +368,7 @@ export class RaftKvNode implements ApiBackend {
     const errors: string[] = [];
     if (st.leaderId === NONE) errors.push("etcdserver: no leader");
     if (this.#fatal !== null) errors.push(this.#fatal.message);
+    errors.push(...this.#problems());
     return {
       leader: st.leaderId,
       raftIndex: st.commitIndex,
@@ -296,6 +378,7 @@ export class RaftKvNode implements ApiBackend {
       version: this.#opts.version,
       isLearner: st.confState.learners.includes(this.memberId),
       errors,
+      ...Object.assign({}, ...this.#hooks.map((h) => h.status?.() ?? {})),
     };
   }
 
@@ -304,6 +387,8 @@ export class RaftKvNode implements ApiBackend {
     if (this.#proposals.size >= this.#opts.limits.maxPendingProposals) {
       return Promise.reject(new NodeError("RAFTKV_TOO_MANY_REQUESTS"));
     }
+    const refused = this.#admit(kind, req);
+    if (refused !== null) return Promise.reject(refused);
     const receivedMs = performance.now();
     const id = this.#nextRequestId();
     // Encode once: the request's bytes as they arrived travel in the entry unchanged.
@@ -337,6 +422,8 @@ export class RaftKvNode implements ApiBackend {
 
   readBarrier(): Promise<void> {
     if (this.#stopping || this.#fatal !== null) return Promise.reject(new NodeError("RAFTKV_STOPPING"));
+    const refused = this.#admit("read", null);
+    if (refused !== null) return Promise.reject(refused);
     return new Promise<void>((resolve, reject) => {
       this.#readQueue.push({ resolve, reject, deadline: Date.now() + this.#opts.timings.requestTimeoutMs });
       this.#kick();
@@ -689,7 +776,7 @@ export class RaftKvNode implements ApiBackend {
   }
 
   /** Snapshot at the applied index (state machine and core agree: the apply chain is drained). */
-  async #takeSnapshot(): Promise<void> {
+  async #takeSnapshot(retain = this.#opts.limits.snapshotCatchUpEntries): Promise<void> {
     const applied = this.kv.appliedIndex;
     if (applied !== this.raft.status().appliedIndex) return;
     if (applied <= this.#opts.storage.snapshot().meta.index) {
@@ -698,7 +785,6 @@ export class RaftKvNode implements ApiBackend {
       this.#lastSnapshotIndex = applied;
       return;
     }
-    const retain = this.#opts.limits.snapshotCatchUpEntries;
     // Applied KV writes are not synced; make them durable before the log behind them goes.
     await this.kv.persist();
     this.raft.compact(applied, new Uint8Array(0), retain);

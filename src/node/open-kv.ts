@@ -9,6 +9,7 @@ import {
   StorageError,
   unreadableTables,
 } from "../storage/index.js";
+import { compactFreedRanges } from "./disk.js";
 import type { Logger } from "./logger.js";
 
 /**
@@ -22,7 +23,11 @@ export async function openKvStateMachine(
 ): Promise<KvStateMachine> {
   let kv: KvStateMachine;
   try {
-    kv = await KvStateMachine.open(dataDir.kv);
+    kv = await KvStateMachine.open(dataDir.kv, {
+      onCompacted: (revision) => {
+        if (recovery !== undefined) compactFreedRanges(dataDir, recovery.log, revision);
+      },
+    });
   } catch (err) {
     if (err instanceof StorageError) throw err;
     const e = err as Error & { code?: unknown; cause?: { code?: unknown } };

@@ -10,7 +10,9 @@ import { WatchHub } from "../kv/watch.js";
 import { bootstrap, type NodeId } from "../raft/index.js";
 import { restoreMemoryStorage } from "../storage/index.js";
 import { GrpcTransport } from "../transport/index.js";
-import type { NodeConfig } from "./config.js";
+import { QuotaMonitor } from "./alarms.js";
+import { DEFAULTS, type NodeConfig } from "./config.js";
+import { untilSpace, watchDisk } from "./disk.js";
 import { registerIdentityMetrics } from "./identity-metrics.js";
 import { hex, memberIdOf } from "./ids.js";
 import { prepareStart } from "./join.js";
@@ -47,8 +49,10 @@ export async function startNode(
   }
 
   // The data dir, this member's identity and how it starts (bootstrap, restart, join): ./join.ts.
-  const plan = await prepareStart(config, log);
+  // On a full disk it waits for space, reporting it on /readyz (./disk.ts).
+  const plan = await untilSpace(() => prepareStart(config, log), config, log);
   const { dataDir, clusterId, memberId } = plan;
+  dataDir.space.useLogger(log.child({ component: "disk" }));
   const closers: (() => Promise<void>)[] = [() => dataDir.close()];
   const closeAll = async (): Promise<void> => {
     for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn({ err }, "close failed"));
@@ -159,6 +163,13 @@ export async function startNode(
     if (plan.afterStart !== null) closers.push(plan.afterStart(started));
     const kvServices = startKvServices(started, kv, config, log);
     closers.push(() => kvServices.stop());
+    // A full disk, the store's size, Defragment (./disk.ts); the backend quota (./alarms.ts).
+    const quotaBytes = config.quotaBackendBytes ?? DEFAULTS.quotaBackendBytes;
+    const disk = watchDisk(started, dataDir, kv, log.child({ component: "disk" }), quotaBytes);
+    closers.push(async () => disk.stop());
+    const quota = new QuotaMonitor({ node: started, kv, size: dataDir.size, quotaBytes, log });
+    quota.start();
+    closers.push(async () => quota.stop());
 
     registerIdentityMetrics(registry, started);
     const client = await startClientServer({
@@ -175,6 +186,7 @@ export async function startNode(
         clientCertAuth: config.auth?.clientCertAuth === true,
         leaseKeys: (id) => [...(kv.lease(id)?.keys ?? [])].map((name) => Buffer.from(name, "latin1")),
       },
+      maintenance: disk,
     });
     closers.push(() => client.close(true));
     let metricsPort: number | null = null;

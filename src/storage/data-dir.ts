@@ -16,6 +16,7 @@ import {
   KEY_IDENTITY,
   type StoredIdentity,
 } from "./codec.js";
+import { SpaceGate, type SpaceLogger, StoreSizer } from "./disk-space.js";
 import { StorageError, wrapLevelError, wrapLevelReadError } from "./errors.js";
 import { locateKey, recoveryDrops } from "./level-diagnostics.js";
 import { LevelLogStore, type RawLevel } from "./level-log-store.js";
@@ -41,6 +42,8 @@ export interface OpenDataDirOptions extends DataDirIdentity {
   readonly clusterToken?: string;
   /** LevelDB tuning (classic-level open options); defaults suit a Raft node. */
   readonly level?: { readonly writeBufferSize?: number; readonly cacheSize?: number };
+  /** Where a full disk is reported (SpaceGate; or DataDir.space.useLogger later). */
+  readonly log?: SpaceLogger;
 }
 
 /** The KV state machine's keyspace: a sublevel "kv" of the same LevelDB (prefix "!kv!"), Buffer keys
@@ -59,6 +62,10 @@ export interface DataDir {
    *  log is empty (no snapshot, last index 0): a crash may come between creation and bootstrap. */
   readonly created: boolean;
   readonly snapDir: string;
+  /** Holds every write while the disk is full, and reopens the store once space is back. */
+  readonly space: SpaceGate;
+  /** The store's size on disk (Status, the backend quota, Defragment). */
+  readonly size: StoreSizer;
   close(): Promise<void>;
 }
 
@@ -142,6 +149,10 @@ export async function openDataDir(dir: string, opts: OpenDataDirOptions): Promis
   } catch (err) {
     throw wrapLevelReadError(err, where, "open LevelDB");
   }
+  const space = new SpaceGate(db as unknown as ConstructorParameters<typeof SpaceGate>[0], {
+    dbDir: where,
+    log: opts.log,
+  });
   try {
     const drops = await recoveryDrops(where);
     if (drops.length > 0) {
@@ -167,17 +178,26 @@ export async function openDataDir(dir: string, opts: OpenDataDirOptions): Promis
       await removeShutdownMarker(dir);
     }
     let closed = false;
+    const kv = kvSublevel(db);
+    // Closing the root for a reopen after a full disk closes its sublevel; it does not reopen it.
+    space.aroundReopen(
+      async () => undefined,
+      () => kv.open(),
+    );
     return {
       dir,
       db,
-      kv: kvSublevel(db),
+      kv,
       raftLog,
       identity,
       created,
       snapDir,
+      space,
+      size: new StoreSizer(where, db as unknown as ConstructorParameters<typeof StoreSizer>[1]),
       async close(): Promise<void> {
         if (closed) return;
         closed = true;
+        space.close();
         let barrier = false;
         try {
           await raftLog.syncBarrier();

@@ -3,6 +3,14 @@
 
 export type { DataDir, DataDirIdentity, DataDirState, KvSublevel, OpenDataDirOptions } from "./data-dir.js";
 export { dataDirExists, dataDirState, openDataDir } from "./data-dir.js";
+export {
+  freeBytes,
+  isNoSpaceError,
+  type SpaceGate,
+  type SpaceStatus,
+  type StoreSize,
+  type StoreSizer,
+} from "./disk-space.js";
 export type { StorageErrorCode } from "./errors.js";
 export { StorageError } from "./errors.js";
 export { unreadableTables } from "./level-diagnostics.js";

@@ -56,6 +56,10 @@ describe("the error table", () => {
         status.FAILED_PRECONDITION,
         "etcdserver: too many learner members in cluster",
       ],
+      RAFTKV_DISK_FULL: [
+        status.UNAVAILABLE,
+        "raftkv: no space left on device: this member accepts no writes until space is freed on its data dir",
+      ],
     };
     for (const [code, [grpcCode, details]] of Object.entries(expected)) {
       expect(statusOf(new NodeError(code as NodeErrorCode)), code).toEqual({ code: grpcCode, details });

@@ -62,6 +62,11 @@ export interface ClusterOptions {
   readonly size: number;
   readonly extraArgs?: readonly string[];
   readonly token?: string;
+  /**
+   * Called for each node before its first start, with the --peers value (e.g. to mount a file
+   * system at its data dir, or restore a backup into it).
+   */
+  readonly prepare?: (node: ProcNode, peers: string) => void;
 }
 
 export class ProcCluster {
@@ -125,6 +130,7 @@ export class ProcCluster {
         });
       }
       c.#peers = c.nodes.map((n) => `${n.name}=127.0.0.1:${n.peerPort}`).join(",");
+      for (const n of c.nodes) o.prepare?.(n, c.#peers);
       for (const n of c.nodes) c.spawn(n);
       await c.waitForLeader();
     } catch (err) {
