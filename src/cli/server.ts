@@ -15,6 +15,7 @@ import {
 import { createLogger, type LogFormat } from "../node/logger.js";
 import { startNode } from "../node/server.js";
 import { deployConfig, deployOptions } from "./deploy-options.js";
+import { tlsConfig, tlsOptions } from "./tls-options.js";
 
 function opt(flags: string, description: string, env: string, def?: string): Option {
   const o = new Option(flags, description).env(env);
@@ -132,6 +133,7 @@ export function serverOptions(): Option[] {
       "0",
     ),
     ...deployOptions(),
+    ...tlsOptions(),
   ];
 }
 
@@ -182,6 +184,7 @@ export function configFromOptions(o: Record<string, unknown>): NodeConfig {
     joinEndpoints: deploy.joinEndpoints,
     mayBootstrap: deploy.mayBootstrap,
     autoCompaction: autoCompactionFromOptions(o),
+    ...tlsConfig(o),
   });
 }
 

@@ -2,9 +2,10 @@
 // client API and HTTP endpoints. Starts from the data dir when it holds a log; bootstraps from
 // --peers when it is empty; refuses a data dir of another cluster or member.
 
-import { Registry } from "prom-client";
+import { Gauge, Registry } from "prom-client";
 import { startHttpServer } from "../api/http.js";
 import { startClientServer } from "../api/server.js";
+import { ETCD_API_VERSION } from "../api/version.js";
 import { WatchHub } from "../kv/watch.js";
 import { bootstrap, type NodeId } from "../raft/index.js";
 import { restoreMemoryStorage } from "../storage/index.js";
@@ -17,6 +18,7 @@ import type { Logger } from "./logger.js";
 import { encodeMemberContext, type MemberInfo, MemberTable } from "./members.js";
 import { RaftKvNode } from "./node.js";
 import { openKvStateMachine } from "./open-kv.js";
+import { clientScheme, openNodeTls, peerScheme } from "./tls.js";
 
 export interface RunningNode {
   readonly node: RaftKvNode;
@@ -38,13 +40,18 @@ export async function startNode(
   // client URLs here, as a member knows only its own. Each publishes its own once it runs.
   for (const [name, url] of config.peers) {
     const id = memberIdOf(config.clusterToken, name);
-    initial.set(id, { name, peerURLs: [`http://${url}`], clientURLs: [] });
+    initial.set(id, { name, peerURLs: [`${peerScheme(config)}://${url}`], clientURLs: [] });
   }
 
   // The data dir, this member's identity and how it starts (bootstrap, restart, join): ./join.ts.
-  const plan = await prepareStart(config, log);
+  // Certificates first: a bad file stops the start before anything is opened.
+  const tls = openNodeTls(config, log);
+  const plan = await prepareStart(config, log).catch((err: unknown) => {
+    tls.close();
+    throw err;
+  });
   const { dataDir, clusterId, memberId } = plan;
-  const closers: (() => Promise<void>)[] = [() => dataDir.close()];
+  const closers: (() => Promise<void>)[] = [async () => tls.close(), () => dataDir.close()];
   const closeAll = async (): Promise<void> => {
     for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn({ err }, "close failed"));
   };
@@ -79,7 +86,10 @@ export async function startNode(
     // This member's own client URL is whatever it advertises now.
     const selfInfo = members.get(memberId);
     if (selfInfo !== undefined)
-      members.set(memberId, { ...selfInfo, clientURLs: [`http://${config.advertiseClient}`] });
+      members.set(memberId, {
+        ...selfInfo,
+        clientURLs: [`${clientScheme(config)}://${config.advertiseClient}`],
+      });
 
     let node: RaftKvNode | null = null;
     const transport = new GrpcTransport({
@@ -93,6 +103,7 @@ export async function startNode(
         await node.receiveSnapshot(msg, chunks);
       },
       onUnreachable: (id) => node?.reportUnreachable(id),
+      tlsFiles: tls.peer,
     });
     for (const [id, info] of members.entries()) {
       const url = info.peerURLs[0];
@@ -124,16 +135,22 @@ export async function startNode(
       logger: log,
       version: deps.version,
       random: deps.random,
-      clientURLs: [`http://${config.advertiseClient}`],
+      clientURLs: [`${clientScheme(config)}://${config.advertiseClient}`],
     });
     const started = node;
     started.start();
     closers.push(() => started.stop());
     if (plan.afterStart !== null) closers.push(plan.afterStart(started));
-    const kvServices = startKvServices(started, kv, config, log);
+    const kvServices = startKvServices(started, kv, config, log, tls.clientCredentials);
     closers.push(() => kvServices.stop());
 
     const registry = new Registry();
+    new Gauge({
+      name: "raftkv_build_info",
+      help: "raftkv's version and the etcd API level it serves (always 1)",
+      labelNames: ["version", "etcd_api_version"],
+      registers: [registry],
+    }).set({ version: deps.version, etcd_api_version: ETCD_API_VERSION }, 1);
     const client = await startClientServer({
       backend: started,
       listen: config.listenClient,
@@ -142,11 +159,17 @@ export async function startNode(
       maxRequestBytes: config.maxRequestBytes,
       watchHub,
       leases: kvServices.leases,
+      tls: tls.client,
     });
     closers.push(() => client.close(true));
     let metricsPort: number | null = null;
     if (config.listenMetrics !== "") {
-      const http = await startHttpServer({ backend: started, listen: config.listenMetrics, registry });
+      const http = await startHttpServer({
+        backend: started,
+        listen: config.listenMetrics,
+        registry,
+        tls: tls.metrics,
+      });
       metricsPort = http.port;
       closers.push(() => http.close());
     }
