@@ -88,14 +88,20 @@ function sniff(socket: Socket, options: FrontListenerOptions): void {
 
 export function startFrontListener(options: FrontListenerOptions): Promise<FrontListener> {
   const lastWarn = new Map<string, number>();
-  const warnRefused = (socket: { remoteAddress?: string }, error: Error): void => {
-    const remote = socket.remoteAddress ?? "?";
+  const warnRefused = (socket: TLSSocket, error: Error): void => {
+    // The address is gone once the socket is destroyed: the raw socket underneath still has it.
+    const parent = (socket as TLSSocket & { _parent?: Socket | null })._parent;
+    const remote = socket.remoteAddress ?? parent?.remoteAddress ?? "?";
+    // Node checks the client certificate after the handshake and, when it is refused, closes the
+    // connection; authorizationError says why (the error event only says the socket closed).
+    const reason = socket.authorizationError ?? (error as { code?: string }).code;
+    const key = `${remote} ${reason}`;
     const now = Date.now();
-    if ((lastWarn.get(remote) ?? 0) + WARN_INTERVAL_MS > now) return;
+    if ((lastWarn.get(key) ?? 0) + WARN_INTERVAL_MS > now) return;
     if (lastWarn.size > 1024) lastWarn.clear();
-    lastWarn.set(remote, now);
+    lastWarn.set(key, now);
     options.logger?.warn(
-      { listener: options.what, remote, err: error.message, code: (error as { code?: string }).code },
+      { listener: options.what, remote, reason, err: error.message },
       `refused a TLS connection on the ${options.what} port`,
     );
   };
@@ -116,10 +122,10 @@ export function startFrontListener(options: FrontListenerOptions): Promise<Front
       else if (socket.alpnProtocol === "http/1.1") handOver(socket, options, false);
       else sniff(socket, options);
     });
-    tlsServer.on("tlsClientError", (error, socket) => {
-      warnRefused(socket, error);
-      socket.destroy();
-    });
+    // Reading the address caches it on the raw socket, for warnRefused after it is closed.
+    tlsServer.prependListener("connection", (raw: Socket) => void raw.remoteAddress);
+    // Node closes the socket itself once the alert is sent (destroying it here would lose it).
+    tlsServer.on("tlsClientError", (error, socket) => warnRefused(socket, error));
     unsubscribe = watcher.subscribe(() => {
       const { cert, key, ca } = watcher.serverContextOptions();
       tlsServer.setSecureContext({ cert, key, ca });
