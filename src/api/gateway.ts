@@ -197,15 +197,19 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > maxBytes) {
-        reject(new JsonMappingError("request body too large"));
-        request.destroy();
+        // Refused; the rest is read and dropped so that the answer reaches the client.
+        request.off("data", onData);
+        request.resume();
+        chunks.length = 0;
+        reject(new JsonMappingError(`request body larger than ${maxBytes} bytes`));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    request.on("data", onData);
     request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     request.on("error", reject);
   });
@@ -282,7 +286,10 @@ function serveStream(
   response.on("close", () => {
     if (!done) call.cancel();
   });
+  let failed = false;
   const fail = (err: Error): void => {
+    if (failed) return;
+    failed = true;
     call.cancel();
     sendError(response, { code: GRPC.INVALID_ARGUMENT, message: err.message });
   };
@@ -297,11 +304,13 @@ function serveStream(
         sent++;
       }
     } catch (err) {
-      request.destroy();
+      request.removeAllListeners("data");
+      request.resume();
       fail(err as Error);
     }
   });
   request.on("end", () => {
+    if (failed) return;
     if (!splitter.idle) return fail(new JsonMappingError("the request body ends inside a JSON object"));
     // A server-streaming call needs its one request even when the body was empty.
     if (sent === 0 && !method.requestStream) call.write(encodeJsonRequest(method.requestType, {}));
