@@ -33,7 +33,7 @@ export function serverOptions(): Option[] {
     opt("--data-dir <dir>", "where the log and the data live", "RAFTKV_DATA_DIR", DEFAULTS.dataDir),
     opt(
       "--listen-client <host:port>",
-      "client (etcd gRPC API) address",
+      "client address: etcd gRPC API and JSON gateway (https:// serves TLS)",
       "RAFTKV_LISTEN_CLIENT",
       DEFAULTS.listenClient,
     ),
