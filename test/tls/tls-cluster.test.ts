@@ -144,6 +144,17 @@ describe.skipIf(!ready)("TLS: clients and peers (3 real nodes, etcdctl)", () => 
     expect(members.stdout).toMatch(/https:\/\/127\.0\.0\.1:\d+, https:\/\/127\.0\.0\.1:\d+/);
   }, 30_000);
 
+  it("forwards lease calls from a follower to the leader over client TLS", async () => {
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.nodes.find((n) => n !== leader)!;
+    const at = [`https://${cluster.endpoint(follower)}`];
+    const grant = await etcdctl(at, [...tlsArgs(), "lease", "grant", "60"]);
+    expect(grant.stdout).toMatch(/lease ([0-9a-f]+) granted with TTL\(60s\)/);
+    const id = /lease ([0-9a-f]+) granted/.exec(grant.stdout)![1]!;
+    const ttl = await etcdctl(at, [...tlsArgs(), "lease", "timetolive", id]);
+    expect(ttl.stdout).toMatch(/granted with TTL\(60s\)/);
+  }, 30_000);
+
   it("refuses a client without a certificate, and one whose certificate another CA signed", async () => {
     const noCert = await etcdctl(endpoints().slice(0, 1), ["--cacert", client.ca, "get", "tls-key"]);
     expect(noCert.code).not.toBe(0);
