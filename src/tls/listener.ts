@@ -133,9 +133,13 @@ export function startFrontListener(options: FrontListenerOptions): Promise<Front
     server = tlsServer;
   }
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    const fail = (err: Error): void => {
+      unsubscribe();
+      reject(err);
+    };
+    server.once("error", fail);
     server.listen(options.port, options.host, () => {
-      server.off("error", reject);
+      server.off("error", fail);
       const address = server.address();
       resolve({
         port: typeof address === "object" && address !== null ? address.port : options.port,
