@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import type { CertificateWatcher } from "../tls/certificates.js";
 import { startFrontListener } from "../tls/listener.js";
 import type { ApiBackend } from "./backend.js";
-import { serveGateway } from "./gateway.js";
+import { sendText, serveGateway } from "./gateway.js";
 import { notReadyReason } from "./http.js";
 import { parseListen } from "./listen.js";
 import { LoopbackGrpc } from "./loopback.js";
@@ -54,7 +54,7 @@ export async function serveClientPort(server: Server, options: ClientPortOptions
         `${JSON.stringify({ health: String(reason === undefined), reason: reason ?? "" })}\n`,
       );
     } else {
-      reply(response, 404, '{"error":"Not Found","message":"Not Found","code":5}\n');
+      sendText(response, 404, "Not Found\n");
     }
   });
   http.on("clientError", (_err, socket) => socket.destroy());

@@ -96,9 +96,28 @@ export function resolveRoute(path: string): ResolvedMethod | "not-found" | "not-
   };
 }
 
-function sendJson(response: ServerResponse, httpStatus: number, body: unknown): void {
-  const text = `${JSON.stringify(body)}\n`;
+/** What etcd's gateway sends with every answer (its --cors default allows any origin). */
+export const CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "POST, GET, OPTIONS, PUT, DELETE",
+  "access-control-allow-headers": "accept, content-type, authorization",
+} as const;
+
+/** A plain-text answer, as etcd's gateway gives for unknown paths and methods. */
+export function sendText(response: ServerResponse, httpStatus: number, text: string): void {
   response.writeHead(httpStatus, {
+    ...CORS_HEADERS,
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
+  response.end(text);
+}
+
+function sendJson(response: ServerResponse, httpStatus: number, body: unknown): void {
+  // No newline after a unary answer (etcd's gateway adds none); streamed objects end with one.
+  const text = JSON.stringify(body);
+  response.writeHead(httpStatus, {
+    ...CORS_HEADERS,
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
   });
@@ -257,7 +276,7 @@ function serveStream(
 ): void {
   const startStream = (): void => {
     if (response.headersSent) return;
-    response.writeHead(200, { "content-type": "application/json" });
+    response.writeHead(200, { ...CORS_HEADERS, "content-type": "application/json" });
     response.flushHeaders();
   };
   let done = false;
@@ -330,12 +349,17 @@ export function serveGateway(
   if (!/^\/v3(beta|alpha)?\//.test(path)) return false;
   const method = resolveRoute(path);
   if (method === "not-found") {
-    sendJson(response, 404, { error: "Not Found", message: "Not Found", code: 5 });
+    sendText(response, 404, "Not Found\n");
+    return true;
+  }
+  if (request.method === "OPTIONS") {
+    // A browser's CORS preflight.
+    response.writeHead(200, CORS_HEADERS);
+    response.end();
     return true;
   }
   if (request.method !== "POST") {
-    response.writeHead(405, { allow: "POST", "content-type": "text/plain" });
-    response.end("method not allowed\n");
+    sendText(response, 405, "Method Not Allowed\n");
     return true;
   }
   if (method === "not-served") {

@@ -8,5 +8,5 @@ export const ETCD_CLUSTER_VERSION = "3.4.0";
 
 /** The body of GET /version, as etcd answers it. */
 export function versionBody(): string {
-  return `${JSON.stringify({ etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION })}\n`;
+  return JSON.stringify({ etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION });
 }
