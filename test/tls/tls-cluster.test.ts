@@ -4,15 +4,16 @@
 // certificate of another CA is refused and logged; a rotated certificate is served without a
 // restart.
 
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { credentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CertificateWatcher } from "../../src/tls/certificates.js";
 import { GrpcTransport } from "../../src/transport/index.js";
 import { etcdctlVersion } from "../cluster/etcdctl-proc.js";
-import { ProcCluster, waitFor } from "../cluster/harness.js";
+import { CLI, freePort, ProcCluster, waitFor } from "../cluster/harness.js";
 import { CertFactory, hasOpenssl, type LeafFiles } from "./certs.js";
 
 const ready = hasOpenssl() && etcdctlVersion() !== undefined;
@@ -123,7 +124,13 @@ describe.skipIf(!ready)("TLS: clients and peers (3 real nodes, etcdctl)", () => 
     });
   }, 60_000);
 
+  let joiner: ChildProcess | null = null;
   afterAll(async () => {
+    if (joiner !== null && joiner.exitCode === null) {
+      const exited = new Promise((r) => joiner!.once("exit", r));
+      joiner.kill("SIGKILL");
+      await exited;
+    }
     await cluster?.stop();
     certs.remove();
   });
@@ -236,4 +243,55 @@ describe.skipIf(!ready)("TLS: clients and peers (3 real nodes, etcdctl)", () => 
     const put = await etcdctl(endpoints(), [...tlsArgs(), "put", "after-rotation", "yes"]);
     expect(put.stdout.trim()).toBe("OK");
   }, 60_000);
+
+  it("lets a new member join over TLS (learner, catch-up, promotion)", async () => {
+    const [peerPort, clientPort] = [await freePort(), await freePort()];
+    // etcdctl asks the first endpoint; raftkv changes membership at the leader only.
+    const leader = await cluster.waitForLeader();
+    const added = await etcdctl([`https://${cluster.endpoint(leader)}`], [
+      ...tlsArgs(),
+      "member",
+      "add",
+      "n4",
+      "--learner",
+      `--peer-urls=https://127.0.0.1:${peerPort}`,
+    ]);
+    expect(added.stdout, added.stderr).toContain("added to cluster");
+    let output = "";
+    joiner = spawn(
+      process.execPath,
+      [
+        CLI,
+        ...["--name", "n4", "--data-dir", join(cluster.root, "n4"), "--listen-metrics", ""],
+        ...["--listen-client", `127.0.0.1:${clientPort}`, "--listen-peer", `127.0.0.1:${peerPort}`],
+        ...["--cluster-token", "test", "--initial-cluster-state", "existing", "--log-format", "json"],
+        ...["--join", cluster.endpoints().join(",")],
+        ...["--cert-file", server.cert, "--key-file", server.key, "--trusted-ca-file", server.ca],
+        ...["--client-cert-auth", "--peer-cert-file", peer.cert, "--peer-key-file", peer.key],
+        ...["--peer-trusted-ca-file", peer.ca, "--peer-client-cert-auth"],
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    joiner.stdout!.on("data", (b: Buffer) => (output += b.toString()));
+    joiner.stderr!.on("data", (b: Buffer) => (output += b.toString()));
+    await waitFor(
+      "n4 promoted to a voting member",
+      async () => {
+        const list = await etcdctl(endpoints(), [...tlsArgs(), "member", "list", "-w", "json"]);
+        const members = (JSON.parse(list.stdout) as { members: { name: string; isLearner?: boolean }[] })
+          .members;
+        const n4 = members.find((m) => m.name === "n4");
+        return n4 !== undefined && n4.isLearner !== true;
+      },
+      60_000,
+      500,
+    ).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\n--- n4:\n${output.slice(-4000)}`);
+    });
+    const get = await etcdctl(
+      [`https://127.0.0.1:${clientPort}`],
+      [...tlsArgs(), "get", "tls-key", "--print-value-only"],
+    );
+    expect(get.stdout.trim()).toBe("tls-value");
+  }, 90_000);
 });
