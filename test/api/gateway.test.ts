@@ -191,7 +191,15 @@ describe.skipIf(!ready)("HTTP/JSON gateway (real node, curl)", () => {
     const events = (event.result as { events: { type?: string; kv: Record<string, string> }[] }).events;
     expect(events[0]!.type).toBe("DELETE");
     expect(events[0]!.kv.key).toBe(leaderKey);
+    // The client goes away: the server ends the watch stream behind it (counted when it ends).
+    const metrics = `http://127.0.0.1:${cluster.nodes[0]!.metricsPort}/metrics`;
+    expect(await (await fetch(metrics)).text()).not.toMatch(/grpc_method="Watch",grpc_code="OK"\} [1-9]/);
     watch.stop();
+    await waitFor("the watch stream ended on the server", async () =>
+      /grpc_server_handled_total\{grpc_type="bidi_stream",grpc_service="etcdserverpb.Watch",grpc_method="Watch",grpc_code="OK"\} [1-9]/.test(
+        await (await fetch(metrics)).text(),
+      ),
+    );
 
     const revoke = await post("/v3/kv/lease/revoke", { ID: leaseId });
     expect(Object.keys(revoke)).toEqual(["header"]);
