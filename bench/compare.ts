@@ -1,45 +1,64 @@
-// Side-by-side benchmark: a local 3-node raftkv and a local 3-node etcd (Debian's etcd-server,
+// Side-by-side benchmark: a local 3-member raftkv and a local 3-member etcd (Debian's etcd-server,
 // `/usr/bin/etcd`), same machine, same load generator, one run. Loopback only; every process is
 // stopped at the end.
 //
-//   npm run build && node dist/bench/compare.js [--runs 3] [--seconds 5] [--json]
+//   npm run build && node dist/bench/compare.js [--runs 3] [--tool etcd|node] [--scale 1]
+//                                               [--cases put1,put64,...] [--chart docs/x.svg]
+//                                               [--profile DIR] [--only raftkv] [--json]
 //
-// Matrix (issue 3): put with 1, 16, 64, 256 clients (8-byte keys, 256-byte values); range
-// linearizable and serializable with 64 clients. Reports the median of the runs (by throughput)
-// with its p50 / p99, and each node's RSS after the load.
+// The load generator is etcd's own (tools/benchmark of etcd 3.4, Go): it costs far less CPU per
+// request than a Node client, so on a 2-core machine it does not saturate before the servers do.
+// It is looked for in $ETCD_BENCHMARK, then ../shared/tools/etcd-benchmark beside the checkout.
+// `--tool node` uses raftkv's own Node load generator (bench/load.ts) instead.
+//
+// Both clusters run at once; each case alternates between them run by run, so both see the same
+// machine. Puts go to the leader (`--target-leader`), reads to all members. Reports the median of
+// the runs (by throughput) with its p50 / p99, the ratio raftkv / etcd, and each member's RSS after
+// the loads. Writes an SVG chart of put throughput against clients.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EtcdClient } from "../src/client/index.js";
-import { type BenchOptions, type BenchResult, bench } from "./load.js";
+import {
+  type BenchCase,
+  findEtcdBenchmark,
+  median,
+  type Result,
+  runEtcdBenchmark,
+} from "./etcd-benchmark.js";
+import { bench } from "./load.js";
 
 const CLI = resolve(import.meta.dirname, "../src/cli/main.js");
 
 interface Cluster {
-  name: string;
-  endpoints: string[];
-  procs: ChildProcess[];
+  readonly name: string;
+  readonly endpoints: string[];
+  readonly procs: ChildProcess[];
 }
 
-const CASES: { label: string; op: BenchOptions["op"]; clients: number; consistency: "l" | "s" }[] = [
-  { label: "put c=1", op: "put", clients: 1, consistency: "l" },
-  { label: "put c=16", op: "put", clients: 16, consistency: "l" },
-  { label: "put c=64", op: "put", clients: 64, consistency: "l" },
-  { label: "put c=256", op: "put", clients: 256, consistency: "l" },
-  { label: "range-l c=64", op: "range", clients: 64, consistency: "l" },
-  { label: "range-s c=64", op: "range", clients: 64, consistency: "s" },
+type Case = BenchCase;
+
+const CASES: Case[] = [
+  { label: "put1", op: "put", clients: 1, conns: 1, consistency: "l", total: 3000 },
+  { label: "put16", op: "put", clients: 16, conns: 16, consistency: "l", total: 16000 },
+  { label: "put64", op: "put", clients: 64, conns: 64, consistency: "l", total: 30000 },
+  { label: "put256", op: "put", clients: 256, conns: 64, consistency: "l", total: 40000 },
+  { label: "range-l64", op: "range", clients: 64, conns: 64, consistency: "l", total: 40000 },
+  { label: "range-s64", op: "range", clients: 64, conns: 64, consistency: "s", total: 40000 },
 ];
 
-function startRaftkv(root: string, base: number): Cluster {
+function startRaftkv(root: string, base: number, profileDir: string | null): Cluster {
   const names = ["r1", "r2", "r3"];
   const peers = names.map((n, i) => `${n}=127.0.0.1:${base + i * 10 + 1}`).join(",");
-  const procs = names.map((n, i) =>
-    spawn(
+  const procs = names.map((n, i) => {
+    const nodeArgs = profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-dir", join(profileDir, n)];
+    return spawn(
       process.execPath,
       [
+        ...nodeArgs,
         CLI,
         "--name",
         n,
@@ -57,8 +76,8 @@ function startRaftkv(root: string, base: number): Cluster {
         "warn",
       ],
       { stdio: "ignore" },
-    ),
-  );
+    );
+  });
   return { name: "raftkv", endpoints: names.map((_, i) => `127.0.0.1:${base + i * 10}`), procs };
 }
 
@@ -91,16 +110,16 @@ function startEtcd(root: string, base: number): Cluster {
       { stdio: "ignore" },
     ),
   );
-  return { name: "etcd 3.4", endpoints: names.map((_, i) => `127.0.0.1:${base + i * 10}`), procs };
+  return { name: "etcd", endpoints: names.map((_, i) => `127.0.0.1:${base + i * 10}`), procs };
 }
 
-async function waitHealthy(c: Cluster, timeoutMs = 20_000): Promise<void> {
+async function waitHealthy(c: Cluster, timeoutMs = 30_000): Promise<void> {
   const client = new EtcdClient(c.endpoints, { timeoutMs: 1000 });
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
       try {
-        await client.put("bench-ready", "1");
+        await client.put("foo", "bar");
         return;
       } catch (err) {
         if (Date.now() > deadline)
@@ -113,11 +132,28 @@ async function waitHealthy(c: Cluster, timeoutMs = 20_000): Promise<void> {
   }
 }
 
+/** User + system CPU time of the processes so far, in µs (from /proc; 0 where unreadable). */
+function cpuUs(procs: readonly ChildProcess[]): number {
+  let ticks = 0;
+  for (const p of procs) {
+    try {
+      const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited
+    }
+  }
+  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on Linux on every common architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 function rssMiB(p: ChildProcess): number {
   try {
     const status = readFileSync(`/proc/${p.pid}/status`, "utf8");
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return Math.round(kb / 1024);
+    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
   } catch {
     return 0;
   }
@@ -128,88 +164,197 @@ async function stop(c: Cluster): Promise<void> {
     c.procs.map(
       (p) =>
         new Promise<void>((r) => {
-          if (p.exitCode !== null) return r();
+          if (p.exitCode !== null || p.signalCode !== null) return r();
           p.once("exit", () => r());
           p.kill("SIGTERM");
-          setTimeout(() => p.kill("SIGKILL"), 5000).unref();
+          setTimeout(() => p.kill("SIGKILL"), 10_000).unref();
         }),
     ),
   );
 }
 
-function median(results: BenchResult[]): BenchResult {
-  const sorted = [...results].sort((a, b) => a.throughput - b.throughput);
-  return sorted[Math.floor(sorted.length / 2)]!;
+async function runNodeLoad(c: Cluster, k: Case, total: number): Promise<Result> {
+  const r = await bench({
+    endpoints: c.endpoints,
+    op: k.op,
+    clients: k.clients,
+    conns: Math.min(k.conns, 16),
+    total,
+    durationS: null,
+    keySize: 8,
+    valSize: 256,
+    keySpace: 100_000,
+    consistency: k.consistency,
+  });
+  return { throughput: r.throughput, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99, errors: r.errors };
 }
 
-async function measure(c: Cluster, runs: number, seconds: number): Promise<Record<string, BenchResult>> {
-  const out: Record<string, BenchResult> = {};
-  for (const k of CASES) {
-    const results: BenchResult[] = [];
-    for (let r = 0; r < runs; r++) {
-      results.push(
-        await bench({
-          endpoints: c.endpoints,
-          op: k.op,
-          clients: k.clients,
-          conns: Math.min(k.clients, 16),
-          total: Number.MAX_SAFE_INTEGER,
-          durationS: seconds,
-          keySize: 8,
-          valSize: 256,
-          keySpace: 10_000,
-          consistency: k.consistency,
-        }),
-      );
-    }
-    out[k.label] = median(results);
+/** An SVG line chart of put throughput against clients, one line per system. */
+function chartSvg(report: Report, cases: Case[]): string {
+  const puts = cases.filter((k) => k.op === "put");
+  const systems = Object.keys(report.results);
+  const w = 640;
+  const h = 400;
+  const pad = { l: 70, r: 20, t: 40, b: 50 };
+  const maxY = Math.max(
+    1,
+    ...systems.flatMap((s) => puts.map((k) => report.results[s]![k.label]?.throughput ?? 0)),
+  );
+  const yTop = Math.ceil(maxY / 1000) * 1000;
+  const x = (i: number): number => pad.l + (i * (w - pad.l - pad.r)) / Math.max(1, puts.length - 1);
+  const y = (v: number): number => h - pad.b - (v / yTop) * (h - pad.t - pad.b);
+  const colors = ["#d62728", "#1f77b4", "#2ca02c"];
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`,
+  );
+  parts.push(`<rect width="${w}" height="${h}" fill="white"/>`);
+  parts.push(
+    `<text x="${w / 2}" y="22" text-anchor="middle" font-size="14">put throughput (req/s), 3 members, etcd-benchmark</text>`,
+  );
+  for (let t = 0; t <= 5; t++) {
+    const v = (yTop * t) / 5;
+    parts.push(`<line x1="${pad.l}" x2="${w - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
+    parts.push(`<text x="${pad.l - 8}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)}</text>`);
   }
-  return out;
+  puts.forEach((k, i) => {
+    parts.push(`<text x="${x(i)}" y="${h - pad.b + 20}" text-anchor="middle">${k.clients}</text>`);
+  });
+  parts.push(`<text x="${w / 2}" y="${h - 10}" text-anchor="middle">clients</text>`);
+  systems.forEach((s, si) => {
+    const pts = puts.map((k, i) => `${x(i)},${y(report.results[s]![k.label]?.throughput ?? 0)}`).join(" ");
+    const color = colors[si % colors.length];
+    parts.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    puts.forEach((k, i) => {
+      const v = report.results[s]![k.label]?.throughput ?? 0;
+      parts.push(`<circle cx="${x(i)}" cy="${y(v)}" r="3" fill="${color}"/>`);
+    });
+    parts.push(`<text x="${pad.l + 10}" y="${pad.t + 16 * (si + 1)}" fill="${color}">${s}</text>`);
+  });
+  parts.push("</svg>");
+  return `${parts.join("\n")}\n`;
+}
+
+interface Report {
+  results: Record<string, Record<string, Result>>;
+  /** CPU time of the three members per request (user + system, µs), median run's case, per system. */
+  cpuUsPerRequest: Record<string, Record<string, number>>;
+  rssMiB: Record<string, number[]>;
+  runs: number;
+  tool: string;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       runs: { type: "string", default: "3" },
-      seconds: { type: "string", default: "5" },
+      scale: { type: "string", default: "1" },
+      tool: { type: "string", default: "etcd" },
+      cases: { type: "string" },
+      chart: { type: "string" },
+      profile: { type: "string" },
+      only: { type: "string" },
       json: { type: "boolean" },
     },
   });
   const runs = Number(values.runs);
-  const seconds = Number(values.seconds);
+  const scale = Number(values.scale);
+  const cases =
+    values.cases === undefined ? CASES : CASES.filter((k) => values.cases!.split(",").includes(k.label));
+  let tool = "node (bench/load.ts)";
+  let etcdBenchmark: string | null = null;
+  if (values.tool === "etcd") {
+    etcdBenchmark = findEtcdBenchmark();
+    if (etcdBenchmark === null)
+      throw new Error("etcd-benchmark not found: set ETCD_BENCHMARK or use --tool node");
+    tool = etcdBenchmark;
+  }
   const root = mkdtempSync(join(tmpdir(), "raftkv-compare-"));
-  const report: Record<string, { results: Record<string, BenchResult>; rssMiB: number[] }> = {};
+  const profileDir = values.profile === undefined ? null : resolve(values.profile);
+  const clusters: Cluster[] = [];
+  const report: Report = { results: {}, cpuUsPerRequest: {}, rssMiB: {}, runs, tool };
   try {
-    for (const start of [startRaftkv, startEtcd]) {
-      const c = start(root, start === startRaftkv ? 22379 : 32379);
-      try {
-        await waitHealthy(c);
-        const results = await measure(c, runs, seconds);
-        report[c.name] = { results, rssMiB: c.procs.map(rssMiB) };
-      } finally {
-        await stop(c);
+    clusters.push(startRaftkv(root, 22379, profileDir));
+    if (values.only !== "raftkv") clusters.push(startEtcd(root, 32379));
+    await Promise.all(clusters.map((c) => waitHealthy(c)));
+    for (const c of clusters) {
+      report.results[c.name] = {};
+      report.cpuUsPerRequest[c.name] = {};
+    }
+    for (const k of cases) {
+      const per: Record<string, Result[]> = {};
+      const cpu: Record<string, number[]> = {};
+      for (let r = 0; r < runs; r++) {
+        for (const c of clusters) {
+          const total = Math.max(100, Math.round(k.total * scale));
+          const cpuBefore = cpuUs(c.procs);
+          const res =
+            etcdBenchmark !== null
+              ? await runEtcdBenchmark(etcdBenchmark, c.endpoints, k, total)
+              : await runNodeLoad(c, k, total);
+          per[c.name] ??= [];
+          per[c.name]!.push(res);
+          cpu[c.name] ??= [];
+          cpu[c.name]!.push((cpuUs(c.procs) - cpuBefore) / total);
+          process.stderr.write(
+            `${c.name} ${k.label} run ${r + 1}: ${res.throughput} req/s p50 ${res.p50Ms} p99 ${res.p99Ms}\n`,
+          );
+        }
+      }
+      for (const c of clusters) {
+        report.results[c.name]![k.label] = median(per[c.name]!);
+        const sorted = [...cpu[c.name]!].sort((a, b) => a - b);
+        report.cpuUsPerRequest[c.name]![k.label] = Math.round(sorted[Math.floor(sorted.length / 2)]!);
       }
     }
+    for (const c of clusters) report.rssMiB[c.name] = c.procs.map(rssMiB);
   } finally {
+    await Promise.all(clusters.map(stop));
     rmSync(root, { recursive: true, force: true });
+  }
+  if (values.chart !== undefined) {
+    mkdirSync(dirname(resolve(values.chart)), { recursive: true });
+    writeFileSync(values.chart, chartSvg(report, cases));
   }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
-  const systems = Object.keys(report);
-  process.stdout.write(`median of ${runs} runs of ${seconds}s each; 8-byte keys, 256-byte values\n`);
-  process.stdout.write(`| case | ${systems.map((s) => `${s} req/s | p50 ms | p99 ms`).join(" | ")} |\n`);
-  process.stdout.write(`|---|${systems.map(() => "---|---|---").join("|")}|\n`);
-  for (const k of CASES) {
-    const cells = systems.map((s) => {
-      const r = report[s]!.results[k.label]!;
-      return `${r.throughput} | ${r.latencyMs.p50} | ${r.latencyMs.p99}`;
-    });
-    process.stdout.write(`| ${k.label} | ${cells.join(" | ")} |\n`);
+  process.stdout.write(`${printTable(report, cases)}`);
+}
+
+function printTable(report: Report, cases: Case[]): string {
+  const r = report.results.raftkv ?? {};
+  const e = report.results.etcd;
+  const lines: string[] = [];
+  lines.push(`median of ${report.runs} runs; 8-byte keys, 256-byte values; load generator: ${report.tool}`);
+  if (e === undefined) {
+    lines.push("| case | raftkv req/s | p50 ms | p99 ms | CPU µs/req |", "|---|---|---|---|---|");
+    for (const k of cases) {
+      const a = r[k.label]!;
+      lines.push(
+        `| ${k.label} | ${a.throughput} | ${a.p50Ms} | ${a.p99Ms} | ${report.cpuUsPerRequest.raftkv?.[k.label]} |`,
+      );
+    }
+  } else {
+    lines.push(
+      "| case | raftkv req/s | p50 ms | p99 ms | etcd req/s | p50 ms | p99 ms | throughput ratio | p99 ratio | CPU µs/req raftkv | etcd |",
+    );
+    lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (const k of cases) {
+      const a = r[k.label]!;
+      const b = e[k.label]!;
+      const tr = (a.throughput / Math.max(1, b.throughput)).toFixed(2);
+      const pr = (a.p99Ms / Math.max(0.001, b.p99Ms)).toFixed(2);
+      lines.push(
+        `| ${k.label} | ${a.throughput} | ${a.p50Ms} | ${a.p99Ms} | ${b.throughput} | ${b.p50Ms} | ${b.p99Ms} | ${tr}x | ${pr}x | ` +
+          `${report.cpuUsPerRequest.raftkv?.[k.label]} | ${report.cpuUsPerRequest.etcd?.[k.label]} |`,
+      );
+    }
   }
-  for (const s of systems)
-    process.stdout.write(`RSS per node after load, ${s}: ${report[s]!.rssMiB.join(", ")} MiB\n`);
+  for (const [s, rss] of Object.entries(report.rssMiB))
+    lines.push(`RSS per member after the loads, ${s}: ${rss.join(", ")} MiB`);
+  return `${lines.join("\n")}\n`;
 }
 
 main().catch((err: unknown) => {

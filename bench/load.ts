@@ -17,6 +17,13 @@ export interface BenchOptions {
   valSize: number;
   keySpace: number;
   consistency: "l" | "s";
+  /** Updated as requests finish, for a progress display (read it on a timer). */
+  progress?: BenchProgress;
+}
+
+export interface BenchProgress {
+  done: number;
+  errors: number;
 }
 
 export interface BenchResult {
@@ -25,6 +32,8 @@ export interface BenchResult {
   conns: number;
   requests: number;
   errors: number;
+  /** The first failed request's error ("14 UNAVAILABLE: …"); null when none failed. */
+  firstError: string | null;
   seconds: number;
   throughput: number;
   latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
@@ -120,6 +129,8 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
   let issued = 0;
   let done = 0;
   let errors = 0;
+  let firstError: string | null = null;
+  const progress = o.progress ?? { done: 0, errors: 0 };
   const start = performance.now();
   const deadline = o.durationS === null ? Number.POSITIVE_INFINITY : start + o.durationS * 1000;
   const more = (): boolean => (o.durationS === null ? issued < o.total : performance.now() < deadline);
@@ -132,10 +143,13 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
       try {
         await call(client, c, 10_000);
         histogram.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
-      } catch {
+      } catch (err) {
         errors++;
+        progress.errors++;
+        firstError ??= (err as Error).message;
       }
       done++;
+      progress.done++;
     }
   };
   await Promise.all(Array.from({ length: o.clients }, (_, w) => worker(w)));
@@ -148,6 +162,7 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
     conns: o.conns,
     requests: done,
     errors,
+    firstError,
     seconds: Math.round(seconds * 1000) / 1000,
     throughput: Math.round((done - errors) / seconds),
     latencyMs: {

@@ -11,7 +11,19 @@ export type ProposalKind =
   | "compaction"
   | "leaseGrant"
   | "leaseRevoke"
-  | "leaseCheckpoint";
+  | "leaseCheckpoint"
+  | "authEnable"
+  | "authDisable"
+  | "authenticate"
+  | "authUserAdd"
+  | "authUserDelete"
+  | "authUserChangePassword"
+  | "authUserGrantRole"
+  | "authUserRevokeRole"
+  | "authRoleAdd"
+  | "authRoleDelete"
+  | "authRoleGrantPermission"
+  | "authRoleRevokePermission";
 
 export interface Member {
   /** Member ID; below 2^53. */

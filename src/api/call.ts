@@ -4,6 +4,7 @@
 import { type handleUnaryCall, type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { ResponseHeader } from "../kv/types.js";
+import type { AuthGuard } from "./auth-guard.js";
 import type { ApiBackend } from "./backend.js";
 import { type ApiStatus, INTERNAL_STATUS, statusOf } from "./errors.js";
 import type { ApiMetrics, GrpcType, MethodMetrics } from "./metrics.js";
@@ -12,11 +13,14 @@ export class HandlerContext {
   readonly backend: ApiBackend;
   readonly logger: Logger;
   readonly metrics: ApiMetrics;
+  /** Authentication and authorization (auth-guard.ts); absent: no auth (tests, embedders). */
+  readonly auth: AuthGuard | undefined;
 
-  constructor(backend: ApiBackend, logger: Logger, metrics: ApiMetrics) {
+  constructor(backend: ApiBackend, logger: Logger, metrics: ApiMetrics, auth?: AuthGuard) {
     this.backend = backend;
     this.logger = logger;
     this.metrics = metrics;
+    this.auth = auth;
   }
 
   /** The etcd response header at `revision` (the store's current revision by default). */
@@ -46,8 +50,14 @@ export class HandlerContext {
   }
 }
 
-/** A unary method's logic: a response, or a promise of one; throws/rejects with a mapped error. */
-export type UnaryImpl<Request, Response> = (request: Request) => Response | Promise<Response>;
+/**
+ * A unary method's logic: a response, or a promise of one; throws/rejects with a mapped error.
+ * `call` gives the metadata (auth tokens) and the peer's TLS certificate.
+ */
+export type UnaryImpl<Request, Response> = (
+  request: Request,
+  call: ServerUnaryCall<Request, Response>,
+) => Response | Promise<Response>;
 
 /**
  * Adapts `impl` to grpc-js: maps errors to statuses and records metrics. `complete`, when given,
@@ -85,7 +95,7 @@ export function unary<Request, Response>(
     const startMs = performance.now();
     let result: Response | Promise<Response>;
     try {
-      result = impl(call.request);
+      result = impl(call.request, call);
     } catch (error) {
       fail(startMs, error, callback);
       return;

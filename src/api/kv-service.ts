@@ -5,6 +5,7 @@
 // The write methods are registered with a wrapping deserializer (kvServiceDefinition): a request
 // over maxRequestBytes is not decoded at all, and an accepted one keeps the bytes it arrived in,
 // handed to the backend so the node can frame them as a command without encoding them again.
+// Put and Range responses are encoded by hand (./fast-encode.ts), the header once per revision.
 
 import type { MethodDefinition, ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
 import type {
@@ -25,6 +26,7 @@ import {
 } from "../kv/validate.js";
 import { type HandlerContext, unary } from "./call.js";
 import { REQUEST_TOO_LARGE } from "./errors.js";
+import { encodePutResponse, encodeRangeResponse } from "./fast-encode.js";
 
 const SERVICE = "etcdserverpb.KV";
 
@@ -47,14 +49,29 @@ type Received<Request> = ReceivedRequest<Request> | typeof TOO_LARGE_REQUEST;
 
 const WRITE_METHODS = ["Put", "DeleteRange", "Txn"] as const;
 
+/** Responses encoded by hand (./fast-encode.ts); other shapes fall back to the generic encoder. */
+const FAST_RESPONSES = [
+  ["Put", encodePutResponse],
+  ["Range", encodeRangeResponse],
+] as const;
+
 /** The KV service definition kvService expects: write methods decode to ReceivedRequest. */
 export function kvServiceDefinition(
   definition: ServiceDefinition,
   maxRequestBytes: number,
 ): ServiceDefinition {
   const wrapped: Record<string, MethodDefinition<unknown, unknown>> = { ...definition };
-  for (const name of WRITE_METHODS) {
+  for (const [name, encode] of FAST_RESPONSES) {
     const method = definition[name];
+    if (method === undefined) throw new Error(`KV service definition has no method ${name}`);
+    const generic = method.responseSerialize;
+    wrapped[name] = {
+      ...method,
+      responseSerialize: (response: unknown): Buffer => encode(response as never) ?? generic(response),
+    };
+  }
+  for (const name of WRITE_METHODS) {
+    const method = wrapped[name] ?? definition[name];
     if (method === undefined) throw new Error(`KV service definition has no method ${name}`);
     const decode = method.requestDeserialize;
     wrapped[name] = {
@@ -73,6 +90,8 @@ function accepted<Request>(received: Received<Request>): ReceivedRequest<Request
 
 export function kvService(context: HandlerContext, limits: KvLimits): UntypedServiceImplementation {
   const backend = context.backend;
+  // Authorization (auth-guard.ts): each check is one property read while auth is disabled.
+  const auth = context.auth;
 
   /** Completes the header of a response the state machine produced (it may carry the op's revision). */
   const withHeader = <Response extends { header?: ResponseHeader | null }>(response: Response): Response => {
@@ -87,6 +106,20 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
     }
     return response;
   };
+  /**
+   * With auth on, a write is checked after a read barrier: against the auth state of everything
+   * committed before it arrived, not a lagging member's (docs/auth.md), then proposed.
+   */
+  const authorized = async (
+    check: () => void,
+    kind: "put" | "deleteRange" | "txn",
+    request: object,
+    bytes: Buffer,
+  ): Promise<object> => {
+    await backend.readBarrier();
+    check();
+    return backend.propose(kind, request, bytes);
+  };
   /** The latest revision is served from memory synchronously; a past one needs a disk read. */
   const rangeNow = (request: RangeRequest): RangeResponse | Promise<RangeResponse> => {
     const kv = backend.kv;
@@ -99,9 +132,19 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       context,
       SERVICE,
       "Range",
-      (request: RangeRequest) => {
+      (request: RangeRequest, call) => {
         validateRange(request, limits);
-        if (request.serializable) return rangeNow(request);
+        if (request.serializable) {
+          auth?.checkRange(call, request);
+          return rangeNow(request);
+        }
+        // Linearizable: the permissions checked are those of the state read, after the barrier.
+        if (auth?.enabled) {
+          return backend.readBarrier().then(() => {
+            auth.checkRange(call, request);
+            return rangeNow(request);
+          });
+        }
         return backend.readBarrier().then(() => rangeNow(request));
       },
       withHeader,
@@ -110,9 +153,10 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       context,
       SERVICE,
       "Put",
-      (received: Received<PutRequest>) => {
+      (received: Received<PutRequest>, call) => {
         const { request, bytes } = accepted(received);
         validatePut(request, limits);
+        if (auth?.enabled) return authorized(() => auth.checkPut(call, request), "put", request, bytes);
         return backend.propose("put", request, bytes);
       },
       withHeader,
@@ -121,9 +165,12 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       context,
       SERVICE,
       "DeleteRange",
-      (received: Received<DeleteRangeRequest>) => {
+      (received: Received<DeleteRangeRequest>, call) => {
         const { request, bytes } = accepted(received);
         validateDeleteRange(request, limits);
+        if (auth?.enabled) {
+          return authorized(() => auth.checkDeleteRange(call, request), "deleteRange", request, bytes);
+        }
         return backend.propose("deleteRange", request, bytes);
       },
       withHeader,
@@ -132,9 +179,10 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       context,
       SERVICE,
       "Txn",
-      (received: Received<TxnRequest>) => {
+      (received: Received<TxnRequest>, call) => {
         const { request, bytes } = accepted(received);
         validateTxn(request, limits);
+        if (auth?.enabled) return authorized(() => auth.checkTxn(call, request), "txn", request, bytes);
         return backend.propose("txn", request, bytes);
       },
       withHeader,
@@ -143,7 +191,10 @@ export function kvService(context: HandlerContext, limits: KvLimits): UntypedSer
       context,
       SERVICE,
       "Compact",
-      async (request: CompactionRequest) => {
+      async (request: CompactionRequest, call) => {
+        // As etcd: no key permission is needed to compact (kube-apiserver compacts with its own
+        // user), but a token given must be valid.
+        auth?.checkToken(call);
         const response = await backend.propose("compaction", request);
         // physical: answer once this member has removed the history (etcd waits for its own).
         if (request.physical) await backend.kv.waitCompaction?.(request.revision);

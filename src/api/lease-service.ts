@@ -66,7 +66,8 @@ export function leaseService(
     context,
     SERVICE,
     "LeaseTimeToLive",
-    async (request: TimeToLiveRequest): Promise<LeaseTimeToLiveResponse> => {
+    async (request: TimeToLiveRequest, call): Promise<LeaseTimeToLiveResponse> => {
+      context.auth?.checkLeaseTimeToLive(call, request.ID);
       const found = await api.timeToLive(request.ID, request.keys, request.forwarded === true);
       // etcd answers an unknown lease with TTL -1, not an error.
       if (found === null)
@@ -79,7 +80,8 @@ export function leaseService(
       context,
       SERVICE,
       "LeaseGrant",
-      async (request: LeaseGrantRequest): Promise<LeaseGrantResponse> => {
+      async (request: LeaseGrantRequest, call): Promise<LeaseGrantResponse> => {
+        context.auth?.checkToken(call);
         const granted = await api.grant(request.TTL, request.ID);
         return { header: context.header(granted.revision), ID: granted.ID, TTL: granted.TTL, error: "" };
       },
@@ -88,7 +90,8 @@ export function leaseService(
       context,
       SERVICE,
       "LeaseRevoke",
-      async (request: LeaseRevokeRequest): Promise<LeaseRevokeResponse> => {
+      async (request: LeaseRevokeRequest, call): Promise<LeaseRevokeResponse> => {
+        context.auth?.checkLeaseRevoke(call, request.ID);
         const revoked = await api.revoke(request.ID);
         return { header: context.header(revoked.revision) };
       },
@@ -100,12 +103,10 @@ export function leaseService(
       call.request.forwarded = call.metadata.get(FORWARDED_METADATA).length > 0;
       timeToLive(call, callback);
     },
-    LeaseLeases: unary(
-      context,
-      SERVICE,
-      "LeaseLeases",
-      (): LeaseLeasesResponse => ({ header: context.header(), leases: api.leases().map((ID) => ({ ID })) }),
-    ),
+    LeaseLeases: unary(context, SERVICE, "LeaseLeases", (_request: object, call): LeaseLeasesResponse => {
+      context.auth?.checkToken(call);
+      return { header: context.header(), leases: api.leases().map((ID) => ({ ID })) };
+    }),
     LeaseKeepAlive: keepAliveHandler(context, api, openStreams),
   };
 }

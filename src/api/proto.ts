@@ -20,7 +20,28 @@ export interface ApiServices {
   cluster: Service<"MemberAdd" | "MemberRemove" | "MemberUpdate" | "MemberList" | "MemberPromote">;
   maintenance: Service<"Alarm" | "Status" | "Defragment" | "Hash" | "HashKV" | "Snapshot" | "MoveLeader">;
   health: Service<"Check" | "Watch">;
+  auth: Service<(typeof AUTH_METHODS)[number]>;
 }
+
+export const AUTH_METHODS = [
+  "AuthEnable",
+  "AuthDisable",
+  "AuthStatus",
+  "Authenticate",
+  "UserAdd",
+  "UserGet",
+  "UserList",
+  "UserDelete",
+  "UserChangePassword",
+  "UserGrantRole",
+  "UserRevokeRole",
+  "RoleAdd",
+  "RoleGet",
+  "RoleList",
+  "RoleDelete",
+  "RoleGrantPermission",
+  "RoleRevokePermission",
+] as const;
 
 let cached: ApiServices | undefined;
 
@@ -75,6 +96,7 @@ export function apiServices(): ApiServices {
       "MoveLeader",
     ]),
     health: service(definition, "grpc.health.v1.Health", ["Check", "Watch"]),
+    auth: service(definition, "etcdserverpb.Auth", AUTH_METHODS),
   };
   return cached;
 }

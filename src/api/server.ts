@@ -13,6 +13,9 @@ import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import type { WatchHub } from "../kv/watch.js";
 import type { CertificateWatcher } from "../tls/certificates.js";
+import { AuthGuard, type AuthGuardOptions } from "./auth-guard.js";
+import { adminOnly, registerAuthMetrics } from "./auth-server.js";
+import { authService } from "./auth-service.js";
 import type { ApiBackend } from "./backend.js";
 import { HandlerContext, unary } from "./call.js";
 import { type ClientPort, serveClientPort } from "./client-port.js";
@@ -63,6 +66,8 @@ export interface ClientServerOptions {
   watchLimits?: WatchLimits;
   /** Serves Lease. */
   leases?: LeaseApi;
+  /** Serves Auth and enforces it (auth-guard.ts); absent: Auth answers UNIMPLEMENTED, no checks. */
+  auth?: AuthGuardOptions;
 }
 
 export interface ClientServer {
@@ -106,14 +111,37 @@ function serverOptions(options: ClientServerOptions, maxRequestBytes: number) {
 export async function startClientServer(options: ClientServerOptions): Promise<ClientServer> {
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const limits: KvServiceLimits = { maxRequestBytes, maxTxnOps: options.maxTxnOps ?? 128 };
-  const metrics = new ApiMetrics(options.registry ?? new Registry());
-  const context = new HandlerContext(options.backend, options.logger, metrics);
+  const registry = options.registry ?? new Registry();
+  const metrics = new ApiMetrics(registry);
+  const guard = options.auth === undefined ? undefined : new AuthGuard(options.auth);
+  const context = new HandlerContext(options.backend, options.logger, metrics, guard);
   const services = apiServices();
 
   const server = new Server(serverOptions(options, maxRequestBytes));
   server.addService(kvServiceDefinition(services.kv, maxRequestBytes), kvService(context, limits));
-  server.addService(services.cluster, clusterService(context));
-  server.addService(services.maintenance, maintenanceService(context));
+  // With auth on, membership changes and most maintenance calls need the root role, as etcd.
+  // MemberPromote does not (docs/auth.md): a learner asks for its own promotion through this API
+  // once caught up, and the leader promotes only a learner root added and that is in sync.
+  server.addService(
+    services.cluster,
+    adminOnly(context, clusterService(context), ["MemberAdd", "MemberRemove", "MemberUpdate"]),
+  );
+  server.addService(
+    services.maintenance,
+    adminOnly(context, maintenanceService(context), [
+      "Defragment",
+      "Hash",
+      "HashKV",
+      "Snapshot",
+      "MoveLeader",
+    ]),
+  );
+  if (guard !== undefined) {
+    server.addService(services.auth, authService(context, guard));
+    registerAuthMetrics(registry, guard);
+  } else {
+    server.addService(services.auth, notServed(context, "Auth", services.auth));
+  }
   server.addService(services.health, healthService(context));
   // Ends the streams that never end by themselves (watch, keep-alive) when the server closes.
   const openStreams = new Set<() => void>();

@@ -298,6 +298,8 @@ class WatchSession implements WatchSink {
     else if (this.#byId.size >= this.#limits.maxWatchersPerStream) {
       refusal = `raftkv: too many watchers on one stream (at most ${this.#limits.maxWatchersPerStream})`;
     }
+    // Authorization (as etcd's isWatchPermitted): read permission on the watched range.
+    refusal ??= this.#context.auth?.watchRefusal(this.#call, key, rangeEnd);
     if (refusal !== undefined) {
       this.#send({ revision, watchId: -1, created: true, canceled: true, cancelReason: refusal });
       return;

@@ -12,11 +12,15 @@ import {
   type TxnInput,
 } from "../client/index.js";
 import type { KeyValue, ResponseOp } from "../kv/types.js";
+import { hex } from "../node/ids.js";
+import { cleanErrorMessage, humanBytes, intArg, renderTable } from "./output.js";
 
 export interface Common {
   endpoints: string;
   json?: boolean;
-  timeoutMs: string;
+  /** -w: table (the default of members and status), json, or simple (one line per item). */
+  writeOut?: "table" | "json" | "simple";
+  timeoutMs: number;
 }
 
 export function commonOptions(cmd: Command): Command {
@@ -26,8 +30,31 @@ export function commonOptions(cmd: Command): Command {
         .env("RAFTKV_ENDPOINTS")
         .default("127.0.0.1:2379"),
     )
-    .addOption(new Option("--timeout-ms <ms>", "per-call timeout").default("5000"))
+    .addOption(
+      new Option("--timeout-ms <ms>", "per-call timeout").default(5000).argParser(intArg("--timeout-ms", 1)),
+    )
     .option("--json", "print the response as JSON");
+}
+
+/** -w / --write-out, for the commands that print tables. */
+function writeOutOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option("-w, --write-out <format>", "table, json (for scripts) or simple (one line each)")
+      .choices(["table", "json", "simple"])
+      .default("table"),
+  );
+}
+
+/** Whether the output is JSON (--json or -w json). */
+export function wantsJson(o: Common): boolean {
+  return o.json === true || o.writeOut === "json";
+}
+
+/** Reads stdin to its end (a value too large for argv). */
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 export async function withClient<T>(o: Common, fn: (c: EtcdClient) => Promise<T>): Promise<void> {
@@ -40,10 +67,10 @@ export async function withClient<T>(o: Common, fn: (c: EtcdClient) => Promise<T>
   );
   try {
     const res = await fn(client);
-    if (o.json && res !== undefined) process.stdout.write(`${JSON.stringify(res, jsonReplacer, 2)}\n`);
+    if (wantsJson(o) && res !== undefined) process.stdout.write(`${JSON.stringify(res, jsonReplacer, 2)}\n`);
   } catch (err) {
     const e = err as Error;
-    process.stderr.write(`Error: ${e.message}\n`);
+    process.stderr.write(`Error: ${cleanErrorMessage(e.message)}\n`);
     process.exitCode = 1;
   } finally {
     client.close();
@@ -67,18 +94,19 @@ function printKvs(kvs: readonly KeyValue[], keysOnly: boolean): void {
 export function addClientCommands(program: Command): void {
   commonOptions(
     program
-      .command("put <key> <value>")
-      .description("put a key")
+      .command("put <key> [value]")
+      .description("put a key; without a value, the value is read from stdin (any size, any bytes)")
       .option("--prev-kv", "print the previous value"),
-  ).action((key: string, value: string, o: Common & { prevKv?: boolean }) =>
-    withClient(o, async (c) => {
-      const res = await c.put(key, value, { prevKv: o.prevKv === true });
+  ).action(async (key: string, value: string | undefined, o: Common & { prevKv?: boolean }) => {
+    const data = value ?? (await readStdin());
+    return withClient(o, async (c) => {
+      const res = await c.put(key, data, { prevKv: o.prevKv === true });
       if (o.json) return res;
       process.stdout.write("OK\n");
       if (res.prevKv) printKvs([res.prevKv], false);
       return undefined;
-    }),
-  );
+    });
+  });
 
   commonOptions(
     program
@@ -86,23 +114,27 @@ export function addClientCommands(program: Command): void {
       .description("get a key or a range")
       .option("--prefix", "every key with this prefix")
       .option("--from-key", "every key >= key")
-      .option("--limit <n>", "at most n keys")
+      .option("--limit <n>", "at most n keys", intArg("--limit", 0))
       .option("--keys-only", "keys without values")
       .option("--count-only", "only the count")
       .option("--serializable", "serve from the local node without a ReadIndex round")
-      .option("--rev <revision>", "read at this revision"),
+      .option("--rev <revision>", "read at this revision", intArg("--rev", 0)),
   ).action(
-    (key: string, rangeEnd: string | undefined, o: Common & Record<string, string | boolean | undefined>) =>
+    (
+      key: string,
+      rangeEnd: string | undefined,
+      o: Common & Record<string, string | number | boolean | undefined>,
+    ) =>
       withClient(o, async (c) => {
         const res = await c.get(key, {
           prefix: o.prefix === true,
           fromKey: o.fromKey === true,
           rangeEnd,
-          limit: o.limit ? Number(o.limit) : 0,
+          limit: typeof o.limit === "number" ? o.limit : 0,
           keysOnly: o.keysOnly === true,
           countOnly: o.countOnly === true,
           serializable: o.serializable === true,
-          revision: o.rev ? Number(o.rev) : 0,
+          revision: typeof o.rev === "number" ? o.rev : 0,
         });
         if (o.json) return res;
         if (o.countOnly) process.stdout.write(`${res.count}\n`);
@@ -119,7 +151,11 @@ export function addClientCommands(program: Command): void {
       .option("--from-key", "every key >= key")
       .option("--prev-kv", "print the deleted pairs"),
   ).action(
-    (key: string, rangeEnd: string | undefined, o: Common & Record<string, string | boolean | undefined>) =>
+    (
+      key: string,
+      rangeEnd: string | undefined,
+      o: Common & Record<string, string | number | boolean | undefined>,
+    ) =>
       withClient(o, async (c) => {
         const res = await c.delete(key, {
           prefix: o.prefix === true,
@@ -154,38 +190,86 @@ export function addClientCommands(program: Command): void {
     }),
   );
 
-  commonOptions(program.command("members").description("list the members")).action((o: Common) =>
-    withClient(o, async (c) => {
-      const res = await c.memberList();
-      if (o.json) return res;
-      for (const m of res.members) {
-        const started = m.name === "" ? "unstarted" : "started";
+  commonOptions(writeOutOption(program.command("members").description("list the members"))).action(
+    (o: Common) =>
+      withClient(o, async (c) => {
+        const res = await c.memberList();
+        if (wantsJson(o)) return res;
+        const rows = res.members.map((m) => [
+          hex(m.ID),
+          m.name === "" ? "unstarted" : "started",
+          m.name,
+          m.peerURLs.join(","),
+          m.clientURLs.join(","),
+          String(m.isLearner),
+        ]);
         process.stdout.write(
-          `${BigInt(m.ID).toString(16)}, ${started}, ${m.name}, ${m.peerURLs.join(",")}, ${m.clientURLs.join(",")}, ${m.isLearner}\n`,
+          o.writeOut === "simple"
+            ? rows.map((r) => `${r.join(", ")}\n`).join("")
+            : renderTable(["ID", "STATUS", "NAME", "PEER ADDRS", "CLIENT ADDRS", "IS LEARNER"], rows),
         );
-      }
-      return undefined;
-    }),
+        return undefined;
+      }),
   );
 
-  commonOptions(program.command("status").description("status of each endpoint")).action((o: Common) =>
-    withClient(o, async (c) => {
-      const out: object[] = [];
-      for (const ep of o.endpoints
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean)) {
-        const s = await c.status(ep);
-        out.push({ endpoint: ep, ...s });
-        if (!o.json) {
-          process.stdout.write(
-            `${ep}, ${BigInt(s.header?.memberId ?? 0).toString(16)}, ${s.version}, ${s.dbSize}, leader=${BigInt(s.leader).toString(16)}, term=${s.raftTerm}, index=${s.raftIndex}, applied=${s.raftAppliedIndex}\n`,
-          );
-        }
-      }
-      return o.json ? out : undefined;
-    }),
+  commonOptions(writeOutOption(program.command("status").description("status of each endpoint"))).action(
+    (o: Common) => withClient(o, (c) => printStatus(c, o)),
   );
+}
+
+/** One row per endpoint, as `etcdctl endpoint status -w table`; an endpoint that fails says why. */
+async function printStatus(c: EtcdClient, o: Common): Promise<object[] | undefined> {
+  const endpoints = o.endpoints
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const out: object[] = [];
+  const rows: string[][] = [];
+  let failed = 0;
+  for (const ep of endpoints) {
+    try {
+      const s = await c.status(ep);
+      out.push({ endpoint: ep, ...s });
+      const id = hex(s.header?.memberId ?? 0);
+      rows.push([
+        ep,
+        id,
+        s.version,
+        humanBytes(Number(s.dbSize)),
+        String(hex(s.leader) === id),
+        String(s.isLearner === true),
+        String(s.raftTerm),
+        String(s.raftIndex),
+        String(s.raftAppliedIndex),
+        hex(s.leader),
+        (s.errors ?? []).join(", "),
+      ]);
+    } catch (err) {
+      failed++;
+      const message = cleanErrorMessage((err as Error).message);
+      out.push({ endpoint: ep, error: message });
+      rows.push([ep, "", "", "", "", "", "", "", "", "", message]);
+    }
+  }
+  if (failed > 0) process.exitCode = 1;
+  if (wantsJson(o)) return out;
+  const header = [
+    "ENDPOINT",
+    "ID",
+    "VERSION",
+    "DB SIZE",
+    "IS LEADER",
+    "IS LEARNER",
+    "RAFT TERM",
+    "RAFT INDEX",
+    "RAFT APPLIED INDEX",
+    "LEADER",
+    "ERRORS",
+  ];
+  process.stdout.write(
+    o.writeOut === "simple" ? rows.map((r) => `${r.join(", ")}\n`).join("") : renderTable(header, rows),
+  );
+  return undefined;
 }
 
 function printResponseOp(r: ResponseOp): void {

@@ -4,6 +4,7 @@
 
 import { Command, CommanderError, Option } from "commander";
 import { ETCD_API_VERSION } from "../api/version.js";
+import { ConfigError } from "../node/config.js";
 import { runBench } from "./bench.js";
 import { addClientCommands } from "./client-commands.js";
 import { runDevCluster } from "./dev.js";
@@ -20,8 +21,13 @@ function main(argv: string[]): void {
     .exitOverride();
 
   for (const opt of serverOptions()) program.addOption(opt);
-  program.action(async (opts: Record<string, unknown>) => {
-    await runServer(opts, VERSION);
+  program.action(async (opts: Record<string, unknown>, cmd: Command) => {
+    // Which options were given (flag or RAFTKV_* variable), not defaulted: a restart fills the
+    // others in from the data dir.
+    const given = new Set(
+      Object.keys(opts).filter((k) => ["cli", "env"].includes(cmd.getOptionValueSource(k) ?? "")),
+    );
+    await runServer(opts, VERSION, given);
   });
 
   addClientCommands(program);
@@ -32,9 +38,10 @@ function main(argv: string[]): void {
     .description("run a local cluster on 127.0.0.1 in this terminal, logs prefixed by node")
     .addOption(new Option("--nodes <n>", "number of nodes").default("3"))
     .addOption(
-      new Option("--base-port <port>", "first client port; peers use base+1, metrics base+2, …").default(
-        "2379",
-      ),
+      new Option(
+        "--base-port <port>",
+        "node i (from 0) listens on base+10i (clients), base+10i+1 (peers), base+10i+2 (metrics)",
+      ).default("2379"),
     )
     .addOption(
       new Option("--data-dir <dir>", "parent directory of the nodes' data dirs").default("./raftkv-dev"),
@@ -47,7 +54,11 @@ function main(argv: string[]): void {
     .command("bench")
     .description("load generator for any etcd v3 endpoints (raftkv or etcd)")
     .allowUnknownOption(false)
-    .addOption(new Option("--endpoints <list>", "comma-separated host:port").default("127.0.0.1:2379"))
+    .addOption(
+      new Option("--endpoints <list>", "comma-separated host:port")
+        .env("RAFTKV_ENDPOINTS")
+        .default("127.0.0.1:2379"),
+    )
     .addOption(new Option("--op <op>", "operation").choices(["put", "range", "txn"]).default("put"))
     .addOption(new Option("--clients <n>", "concurrent clients").default("64"))
     .addOption(new Option("--conns <n>", "gRPC connections shared by the clients").default("8"))
@@ -62,6 +73,11 @@ function main(argv: string[]): void {
       await runBench(opts);
     });
 
+  // Options of the server (the program) are read before a sub-command's name only, so that
+  // `raftkv dev --data-dir d` is dev's --data-dir. Set last: sub-commands keep parsing their
+  // parent's options anywhere (`raftkv members add d --endpoints …`).
+  program.enablePositionalOptions();
+
   program.parseAsync(argv).catch((err: unknown) => {
     if (err instanceof CommanderError) {
       // --help and --version exit 0; a bad flag exits 2 (commander's message is already printed).
@@ -69,7 +85,8 @@ function main(argv: string[]): void {
     }
     const e = err as Error & { exitCode?: number };
     process.stderr.write(`raftkv: ${e.message}\n`);
-    process.exit(e.exitCode ?? 1);
+    // A bad flag value found after parsing (a ConfigError) is a usage error too.
+    process.exit(e.exitCode ?? (err instanceof ConfigError ? 2 : 1));
   });
 }
 

@@ -14,7 +14,10 @@ import {
 } from "../node/config.js";
 import { createLogger, type LogFormat } from "../node/logger.js";
 import { startNode } from "../node/server.js";
+import { authConfigFromOptions, authOptions } from "./auth-options.js";
 import { deployConfig, deployOptions } from "./deploy-options.js";
+import { watchRemoval } from "./removal.js";
+import { withDataDir } from "./restart-options.js";
 import { tlsConfig, tlsOptions } from "./tls-options.js";
 
 function opt(flags: string, description: string, env: string, def?: string): Option {
@@ -133,6 +136,7 @@ export function serverOptions(): Option[] {
       "0",
     ),
     ...deployOptions(),
+    ...authOptions(),
     ...tlsOptions(),
   ];
 }
@@ -184,20 +188,32 @@ export function configFromOptions(o: Record<string, unknown>): NodeConfig {
     joinEndpoints: deploy.joinEndpoints,
     mayBootstrap: deploy.mayBootstrap,
     autoCompaction: autoCompactionFromOptions(o),
+    auth: authConfigFromOptions(o),
     ...tlsConfig(o),
   });
 }
 
-export async function runServer(o: Record<string, unknown>, version: string): Promise<void> {
+/** 3: the data dir belongs to another member or cluster; 4: it is corrupt; 1: anything else. */
+function startFailureExitCode(code: string | undefined): number {
+  return code === "RAFTKV_DATA_DIR_MISMATCH" ? 3 : code?.startsWith("RAFTKV_CORRUPT") ? 4 : 1;
+}
+
+export async function runServer(
+  o: Record<string, unknown>,
+  version: string,
+  given: ReadonlySet<string> = new Set(),
+): Promise<void> {
   let config: NodeConfig;
   try {
-    config = configFromOptions(o);
+    config = configFromOptions(await withDataDir(o, given));
   } catch (err) {
+    const e = err as Error & { exitCode?: number; code?: string };
     if (err instanceof ConfigError) {
-      process.stderr.write(`raftkv: ${err.message}\n`);
-      process.exit(2);
+      process.stderr.write(`raftkv: ${e.message}\n`);
+      process.exit(e.exitCode ?? 2);
     }
-    throw err;
+    process.stderr.write(`raftkv: cannot start: ${e.message}\n`);
+    process.exit(startFailureExitCode(e.code));
   }
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: config.name });
   let running: Awaited<ReturnType<typeof startNode>>;
@@ -208,7 +224,7 @@ export async function runServer(o: Record<string, unknown>, version: string): Pr
     logger.fatal({ err: e, code: e.code }, "cannot start");
     process.stderr.write(`raftkv: cannot start: ${e.message}\n`);
     logger.flush?.();
-    process.exit(e.code === "RAFTKV_DATA_DIR_MISMATCH" ? 3 : e.code?.startsWith("RAFTKV_CORRUPT") ? 4 : 1);
+    process.exit(startFailureExitCode(e.code));
   }
   let stopping = false;
   const stop = (signal: string): void => {
@@ -225,6 +241,7 @@ export async function runServer(o: Record<string, unknown>, version: string): Pr
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  watchRemoval(running, logger);
   running.node.onFatal((err) => {
     logger.fatal({ err }, "node stopped on a fatal error");
     process.stderr.write(`raftkv: fatal: ${err.message}\n`);

@@ -11,6 +11,17 @@
 // sent to followers, replayed. It is decoded once per node, on apply.
 
 import type protobuf from "protobufjs";
+import type {
+  AuthNameRequest,
+  AuthRoleGrantPermissionRequest,
+  AuthRoleRequest,
+  AuthRoleRevokePermissionRequest,
+  AuthUserAddRequest,
+  AuthUserChangePasswordRequest,
+  AuthUserGrantRoleRequest,
+  AuthUserRevokeRoleRequest,
+  InternalAuthenticateRequest,
+} from "./auth.js";
 import { etcdRoot } from "./proto.js";
 import type {
   CompactionRequest,
@@ -43,6 +54,19 @@ export interface CommandRequests {
    * change only through membership changes).
    */
   memberAttributes: Member;
+  // Auth (auth.ts). UserAdd and UserChangePassword carry the password's hash, never the password.
+  authEnable: Record<string, never>;
+  authDisable: Record<string, never>;
+  authenticate: InternalAuthenticateRequest;
+  authUserAdd: AuthUserAddRequest;
+  authUserDelete: AuthNameRequest;
+  authUserChangePassword: AuthUserChangePasswordRequest;
+  authUserGrantRole: AuthUserGrantRoleRequest;
+  authUserRevokeRole: AuthUserRevokeRoleRequest;
+  authRoleAdd: AuthNameRequest;
+  authRoleDelete: AuthRoleRequest;
+  authRoleGrantPermission: AuthRoleGrantPermissionRequest;
+  authRoleRevokePermission: AuthRoleRevokePermissionRequest;
 }
 
 export type CommandKind = keyof CommandRequests;
@@ -53,7 +77,7 @@ export type Command = {
 
 /**
  * Wire codes of the kinds. Stable: they are in every Raft log. 1-15 KV writes, 16-31 leases,
- * 32-47 reserved for membership metadata (member attributes), 48+ free.
+ * 32-47 reserved for membership metadata (member attributes), 48-63 auth, 64+ free.
  */
 export const KIND_CODES: Readonly<Record<CommandKind, number>> = {
   put: 1,
@@ -64,6 +88,18 @@ export const KIND_CODES: Readonly<Record<CommandKind, number>> = {
   leaseRevoke: 17,
   leaseCheckpoint: 18,
   memberAttributes: 32,
+  authEnable: 48,
+  authDisable: 49,
+  authenticate: 50,
+  authUserAdd: 51,
+  authUserDelete: 52,
+  authUserChangePassword: 53,
+  authUserGrantRole: 54,
+  authUserRevokeRole: 55,
+  authRoleAdd: 56,
+  authRoleDelete: 57,
+  authRoleGrantPermission: 58,
+  authRoleRevokePermission: 59,
 };
 
 const MESSAGE_TYPES: Readonly<Record<CommandKind, string>> = {
@@ -75,6 +111,18 @@ const MESSAGE_TYPES: Readonly<Record<CommandKind, string>> = {
   leaseRevoke: "etcdserverpb.LeaseRevokeRequest",
   leaseCheckpoint: "etcdserverpb.LeaseCheckpointRequest",
   memberAttributes: "etcdserverpb.Member",
+  authEnable: "etcdserverpb.AuthEnableRequest",
+  authDisable: "etcdserverpb.AuthDisableRequest",
+  authenticate: "etcdserverpb.InternalAuthenticateRequest",
+  authUserAdd: "etcdserverpb.AuthUserAddRequest",
+  authUserDelete: "etcdserverpb.AuthUserDeleteRequest",
+  authUserChangePassword: "etcdserverpb.AuthUserChangePasswordRequest",
+  authUserGrantRole: "etcdserverpb.AuthUserGrantRoleRequest",
+  authUserRevokeRole: "etcdserverpb.AuthUserRevokeRoleRequest",
+  authRoleAdd: "etcdserverpb.AuthRoleAddRequest",
+  authRoleDelete: "etcdserverpb.AuthRoleDeleteRequest",
+  authRoleGrantPermission: "etcdserverpb.AuthRoleGrantPermissionRequest",
+  authRoleRevokePermission: "etcdserverpb.AuthRoleRevokePermissionRequest",
 };
 
 const KIND_BY_CODE = new Map<number, CommandKind>(

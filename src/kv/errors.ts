@@ -16,7 +16,9 @@ export const GrpcStatus = {
   RESOURCE_EXHAUSTED: 8,
   OUT_OF_RANGE: 11,
   UNIMPLEMENTED: 12,
+  PERMISSION_DENIED: 7,
   DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
 } as const;
 
 const CATALOGUE = {
@@ -62,6 +64,75 @@ const CATALOGUE = {
   RAFTKV_LEASE_TTL_TOO_LARGE: {
     grpcCode: GrpcStatus.OUT_OF_RANGE,
     message: "etcdserver: too large lease TTL",
+  },
+  // Authentication and authorization (etcd's auth store; src/kv/auth.ts, src/api/auth-*.ts).
+  RAFTKV_AUTH_ROOT_USER_NOT_EXIST: {
+    grpcCode: GrpcStatus.FAILED_PRECONDITION,
+    message: "etcdserver: root user does not exist",
+  },
+  RAFTKV_AUTH_ROOT_ROLE_NOT_EXIST: {
+    grpcCode: GrpcStatus.FAILED_PRECONDITION,
+    message: "etcdserver: root user does not have root role",
+  },
+  RAFTKV_AUTH_USER_EXISTS: {
+    grpcCode: GrpcStatus.FAILED_PRECONDITION,
+    message: "etcdserver: user name already exists",
+  },
+  RAFTKV_AUTH_USER_EMPTY: {
+    grpcCode: GrpcStatus.INVALID_ARGUMENT,
+    message: "etcdserver: user name is empty",
+  },
+  RAFTKV_AUTH_USER_NOT_FOUND: {
+    grpcCode: GrpcStatus.FAILED_PRECONDITION,
+    message: "etcdserver: user name not found",
+  },
+  RAFTKV_AUTH_ROLE_EXISTS: {
+    grpcCode: GrpcStatus.FAILED_PRECONDITION,
+    message: "etcdserver: role name already exists",
+  },
+  RAFTKV_AUTH_ROLE_NOT_FOUND: {
+    grpcCode: GrpcStatus.FAILED_PRECONDITION,
+    message: "etcdserver: role name not found",
+  },
+  RAFTKV_AUTH_ROLE_EMPTY: {
+    grpcCode: GrpcStatus.INVALID_ARGUMENT,
+    message: "etcdserver: role name is empty",
+  },
+  RAFTKV_AUTH_FAILED: {
+    grpcCode: GrpcStatus.INVALID_ARGUMENT,
+    message: "etcdserver: authentication failed, invalid user ID or password",
+  },
+  RAFTKV_PERMISSION_DENIED: {
+    grpcCode: GrpcStatus.PERMISSION_DENIED,
+    message: "etcdserver: permission denied",
+  },
+  RAFTKV_AUTH_ROLE_NOT_GRANTED: {
+    grpcCode: GrpcStatus.FAILED_PRECONDITION,
+    message: "etcdserver: role is not granted to the user",
+  },
+  RAFTKV_AUTH_PERMISSION_NOT_GRANTED: {
+    grpcCode: GrpcStatus.FAILED_PRECONDITION,
+    message: "etcdserver: permission is not granted to the role",
+  },
+  RAFTKV_AUTH_PERMISSION_NOT_GIVEN: {
+    grpcCode: GrpcStatus.INVALID_ARGUMENT,
+    message: "etcdserver: permission not given",
+  },
+  RAFTKV_AUTH_NOT_ENABLED: {
+    grpcCode: GrpcStatus.FAILED_PRECONDITION,
+    message: "etcdserver: authentication is not enabled",
+  },
+  RAFTKV_AUTH_INVALID_TOKEN: {
+    grpcCode: GrpcStatus.UNAUTHENTICATED,
+    message: "etcdserver: invalid auth token",
+  },
+  RAFTKV_AUTH_INVALID_MGMT: {
+    grpcCode: GrpcStatus.INVALID_ARGUMENT,
+    message: "etcdserver: invalid auth management",
+  },
+  RAFTKV_AUTH_OLD_REVISION: {
+    grpcCode: GrpcStatus.INVALID_ARGUMENT,
+    message: "etcdserver: revision of auth store is old",
   },
   /** raftkv's own: a feature etcd has that raftkv does not serve yet. */
   RAFTKV_UNSUPPORTED: { grpcCode: GrpcStatus.UNIMPLEMENTED, message: "raftkv: not supported" },

@@ -18,6 +18,7 @@ export {
 export { GrpcStatus, isKvError, KvError, type KvErrorCode, kvErrorInfo } from "./errors.js";
 export type { HistoryRecord, HistorySlice } from "./history.js";
 export { type Lease, type LeaseChanges, MAX_LEASE_TTL_SECONDS } from "./lease.js";
+export { type MemberRecordSource, readMemberRecords } from "./member-records.js";
 export {
   type AppliedBatch,
   type BatchOp,

@@ -22,11 +22,16 @@
 //                                       u64 (0 = none), seconds (lease.ts). The keys attached to a
 //                                       lease are not stored here: each live key's record names its
 //                                       lease, and the attachment index is rebuilt from them.
+//   "a" + "e"                           auth enabled: one byte, 1 = on (absent = off)
+//   "a" + "v"                           auth revision, u64 (absent = 1, a store never changed)
+//   "a" + "u" + user name (UTF-8)       an auth user: authpb.User protobuf (auth.ts), the password
+//                                       as its salted hash, never in the clear
+//   "a" + "r" + role name (UTF-8)       an auth role: authpb.Role protobuf
 //
 // Metadata "compactdone" holds the revision up to which compaction has physically removed
 // history (compactor.ts); below "compacted" when a compaction is still running or was cut short.
-// Both "l" and "compactdone" were added to layout 1 without a version change: a store without
-// them reads as one with no leases that never compacted physically.
+// "l", "a" and "compactdone" were added to layout 1 without a version change: a store without
+// them reads as one with no leases, auth never configured, that never compacted physically.
 //
 // RECORD: flags u8 (bit 0 tombstone) | modRevision u64 | createRevision u64 | version u64 |
 //         lease f64 | key length u32 | key | value
@@ -43,6 +48,7 @@ const HISTORY = 0x68; // "h"
 const LATEST = 0x6b; // "k"
 const MEMBER = 0x6e; // "n"
 const LEASE = 0x6c; // "l"
+const AUTH = 0x61; // "a"
 
 export const META_FORMAT = metaKey("format");
 export const META_APPLIED = metaKey("applied");
@@ -58,8 +64,15 @@ export const HISTORY_RANGE = { gte: Buffer.of(HISTORY), lt: Buffer.of(HISTORY + 
 export const REVISION_RANGE = { gte: Buffer.of(REVISION), lt: Buffer.of(REVISION + 1) };
 export const MEMBER_RANGE = { gte: Buffer.of(MEMBER), lt: Buffer.of(MEMBER + 1) };
 export const LEASE_RANGE = { gte: Buffer.of(LEASE), lt: Buffer.of(LEASE + 1) };
+export const AUTH_RANGE = { gte: Buffer.of(AUTH), lt: Buffer.of(AUTH + 1) };
 
-const KEYSPACE_BYTES = new Set([META, REVISION, HISTORY, LATEST, MEMBER, LEASE]);
+/** Second byte of "a" keys. */
+export const AUTH_ENABLED_KEY = Buffer.from("ae", "latin1");
+export const AUTH_REVISION_KEY = Buffer.from("av", "latin1");
+export const AUTH_USER_TAG = 0x75; // "u"
+export const AUTH_ROLE_TAG = 0x72; // "r"
+
+const KEYSPACE_BYTES = new Set([META, REVISION, HISTORY, LATEST, MEMBER, LEASE, AUTH]);
 
 export const REVISION_BYTES = 12;
 const RECORD_HEADER_BYTES = 37;
@@ -137,6 +150,14 @@ export function leaseKey(id: number): Buffer {
   buf[0] = LEASE;
   writeU64(buf, id, 1);
   return buf;
+}
+
+export function authUserKey(name: string): Buffer {
+  return Buffer.concat([Buffer.of(AUTH, AUTH_USER_TAG), Buffer.from(name, "utf8")]);
+}
+
+export function authRoleKey(name: string): Buffer {
+  return Buffer.concat([Buffer.of(AUTH, AUTH_ROLE_TAG), Buffer.from(name, "utf8")]);
 }
 
 export function latestKey(key: Uint8Array): Buffer {

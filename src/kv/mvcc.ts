@@ -19,12 +19,18 @@
 
 import { createRequire } from "node:module";
 import type BTreeModule from "sorted-btree";
+import { type AuthChanges, AuthTable } from "./auth.js";
 import { type Command, decodeCommand, type RequestId } from "./command.js";
 import { Compactor } from "./compactor.js";
 import { crc32 } from "./crc32.js";
 import { KvError } from "./errors.js";
 import { type HistorySlice, previousVersion, readRevisions } from "./history.js";
 import {
+  AUTH_ENABLED_KEY,
+  AUTH_RANGE,
+  AUTH_REVISION_KEY,
+  AUTH_ROLE_TAG,
+  AUTH_USER_TAG,
   decodeRecord,
   encodeRecord,
   HISTORY_PUT,
@@ -134,6 +140,8 @@ export interface AppliedBatch {
   /** One per changed key, in revision then sub-revision order; prevKv always set when there was one. */
   readonly events: readonly Event[];
   readonly leases: LeaseChanges;
+  /** Tokens assigned and users whose tokens are void (the members' token stores follow these). */
+  readonly auth: AuthChanges;
   /** True after a snapshot import replaced the whole store: no events, the revision may jump. */
   readonly snapshot: boolean;
 }
@@ -164,7 +172,14 @@ export type KvResult =
   | TxnResponse
   | CompactionResponse
   | LeaseGrantResponse
-  | LeaseRevokeResponse;
+  | LeaseRevokeResponse
+  | AuthResult;
+
+/** The result of an applied auth command (header: revision unset); Authenticate adds its token. */
+export interface AuthResult {
+  header: ResponseHeader;
+  token?: string;
+}
 
 export type BatchOp = { type: "put"; key: Buffer; value: Buffer } | { type: "del"; key: Buffer };
 
@@ -215,6 +230,8 @@ export class KvStateMachine {
   #failure: Error | undefined;
   /** Replicated lease state (lease.ts); the attachment index follows every #record. */
   #leases = new LeaseTable();
+  /** Replicated auth state (auth.ts): one object for the store's life, reloaded in place. */
+  readonly #auth = new AuthTable();
   /** Events of the apply in progress (handed to listeners once written). */
   #events: Event[] = [];
   readonly #listeners = new Set<(batch: AppliedBatch) => void>();
@@ -252,6 +269,11 @@ export class KvStateMachine {
   /** Revisions below this are compacted away; 0 = never compacted. */
   get compactedRevision(): number {
     return this.#compactedRevision;
+  }
+
+  /** Users, roles, whether auth is enabled and the auth revision (read-only for callers). */
+  get auth(): AuthTable {
+    return this.#auth;
   }
 
   /** Number of live keys. */
@@ -331,6 +353,8 @@ export class KvStateMachine {
       compactedRevision: this.#compactedRevision,
       events,
       leases: this.#leases.takeChanges(),
+      // A snapshot replaced users and passwords wholesale: every token this member knew is void.
+      auth: snapshot ? { tokens: [], invalidated: [], allVoid: true } : this.#auth.takeChanges(),
       snapshot,
     };
     for (const listener of this.#listeners) listener(batch);
@@ -401,10 +425,45 @@ export class KvStateMachine {
         case "memberAttributes":
           this.#applyMemberAttributes(command.request, ops);
           return undefined;
+        default:
+          return this.#applyAuth(command, ops);
       }
     } catch (err) {
       if (err instanceof KvError) return err;
       throw err;
+    }
+  }
+
+  /** Auth commands (auth.ts): they change no key and take no KV revision. */
+  #applyAuth(command: Command, ops: BatchOp[]): AuthResult {
+    const auth = this.#auth;
+    switch (command.kind) {
+      case "authEnable":
+        return auth.enable(ops);
+      case "authDisable":
+        return auth.disable(ops);
+      case "authenticate":
+        return auth.authenticate(command.request);
+      case "authUserAdd":
+        return auth.userAdd(command.request, ops);
+      case "authUserDelete":
+        return auth.userDelete(command.request, ops);
+      case "authUserChangePassword":
+        return auth.userChangePassword(command.request, ops);
+      case "authUserGrantRole":
+        return auth.userGrantRole(command.request, ops);
+      case "authUserRevokeRole":
+        return auth.userRevokeRole(command.request, ops);
+      case "authRoleAdd":
+        return auth.roleAdd(command.request, ops);
+      case "authRoleDelete":
+        return auth.roleDelete(command.request, ops);
+      case "authRoleGrantPermission":
+        return auth.roleGrantPermission(command.request, ops);
+      case "authRoleRevokePermission":
+        return auth.roleRevokePermission(command.request, ops);
+      default:
+        throw new Error(`raftkv: command kind ${command.kind} has no applier`);
     }
   }
 
@@ -975,6 +1034,7 @@ export class KvStateMachine {
     this.#liveBytes = 0;
     this.#members = new Map();
     this.#leases = new LeaseTable();
+    this.#auth.clear();
     if (importing !== undefined) {
       this.#failure = new IncompleteImportError();
       return;
@@ -1004,8 +1064,29 @@ export class KvStateMachine {
     await this.#loadLatest();
     this.#members = new Map(await this.loadMembers());
     await this.#loadLeases();
+    await this.#loadAuth();
     const done = await this.#db.get(META_COMPACT_DONE);
     this.#compactor.resume(done === undefined ? 0 : readU64(done, 0), this.#compactedRevision);
+  }
+
+  /** The "a" keyspace: users, roles, enabled flag and auth revision. */
+  async #loadAuth(): Promise<void> {
+    const iterator = this.#db.iterator({ ...AUTH_RANGE, keyEncoding: "buffer", valueEncoding: "buffer" });
+    try {
+      for (;;) {
+        const batch = await iterator.nextv(READ_BATCH);
+        if (batch.length === 0) break;
+        for (const [key, value] of batch) {
+          if (key.equals(AUTH_ENABLED_KEY)) this.#auth.restoreEnabled(value);
+          else if (key.equals(AUTH_REVISION_KEY)) this.#auth.restoreRevision(value);
+          else if (key[1] === AUTH_USER_TAG) this.#auth.restoreUser(value);
+          else if (key[1] === AUTH_ROLE_TAG) this.#auth.restoreRole(value);
+          else throw new Error(`raftkv: KV store corrupt: unknown auth key ${key.toString("hex")}`);
+        }
+      }
+    } finally {
+      await iterator.close();
+    }
   }
 
   /** The lease records, then every live key attached to the lease its record names. */

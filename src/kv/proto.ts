@@ -15,7 +15,7 @@ const ETCD_RPC_PROTO = "etcdserverpb/rpc.proto";
 export const PROTO_DIR: string = findProtoDir(dirname(fileURLToPath(import.meta.url)));
 
 /** The etcd API files, relative to PROTO_DIR. */
-export const ETCD_PROTO_FILES = [ETCD_RPC_PROTO, "mvccpb/kv.proto"] as const;
+export const ETCD_PROTO_FILES = [ETCD_RPC_PROTO, "mvccpb/kv.proto", "authpb/auth.proto"] as const;
 
 function findProtoDir(start: string): string {
   let dir = start;

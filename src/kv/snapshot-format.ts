@@ -1,8 +1,13 @@
 // The KV snapshot stream: the LevelDB entries of the KV keyspace, framed and checksummed.
 //
-//   "RKVS" | version u8 (1)
+//   "RKVS" | version u8 (2; 1 is read too)
 //   per entry:  key length u32 | value length u32 | key | value
 //   trailer:    0xFFFFFFFF | entry count u32 | crc32 u32 of every byte before it
+//
+// Version 2 (auth) may hold the "a" keyspace (users, roles, auth revision; layout.ts); version 1,
+// written before auth existed, cannot, and reads as a store with auth never configured. The
+// framing is the same. A reader older than version 2 refuses a version 2 stream by its version
+// byte rather than failing on an unknown key.
 //
 // All integers big-endian. The stream is cut into chunks of SNAPSHOT_CHUNK_BYTES regardless of
 // entry boundaries.
@@ -10,7 +15,9 @@
 import { crc32 } from "./crc32.js";
 
 export const SNAPSHOT_MAGIC = Buffer.from("RKVS", "latin1");
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
+/** Versions readSnapshot accepts. */
+export const SNAPSHOT_VERSIONS_READ: readonly number[] = [1, 2];
 export const SNAPSHOT_CHUNK_BYTES = 64 * 1024;
 const END_MARK = 0xffffffff;
 
@@ -132,8 +139,11 @@ export async function readSnapshot(
   if (!head.subarray(0, SNAPSHOT_MAGIC.length).equals(SNAPSHOT_MAGIC)) {
     throw new Error("raftkv: not a raftkv KV snapshot (bad magic)");
   }
-  if (head[SNAPSHOT_MAGIC.length] !== SNAPSHOT_VERSION) {
-    throw new Error(`raftkv: KV snapshot version ${head[SNAPSHOT_MAGIC.length]} is not ${SNAPSHOT_VERSION}`);
+  const version = head[SNAPSHOT_MAGIC.length]!;
+  if (!SNAPSHOT_VERSIONS_READ.includes(version)) {
+    throw new Error(
+      `raftkv: KV snapshot version ${version} is not one of ${SNAPSHOT_VERSIONS_READ.join(", ")}`,
+    );
   }
   let crc = crc32(head);
   let entries = 0;

@@ -1,9 +1,11 @@
 // A node's configuration, parsed and checked in one place. The CLI maps flags and RAFTKV_*
 // variables onto it; tests build it directly.
 
+import type { AuthTokenOptions } from "../api/auth-tokens.js";
 import type { TlsFiles } from "../tls/certificates.js";
 import type { AutoCompactionConfig } from "./auto-compaction.js";
 import type { LogFormat } from "./logger.js";
+import { peerListContradiction } from "./peer-list.js";
 
 export interface NodeConfig {
   readonly name: string;
@@ -53,6 +55,14 @@ export interface NodeConfig {
   readonly metricsTls?: TlsFiles;
   /** How often the TLS files are checked for changes (ms). */
   readonly tlsReloadMs?: number;
+  /** Authentication (--auth-token, --auth-token-ttl; docs/auth.md). Absent: simple tokens, 300 s. */
+  readonly auth?: AuthConfig;
+}
+
+export interface AuthConfig {
+  readonly tokens: AuthTokenOptions;
+  /** etcd's --client-cert-auth: a client certificate's common name is the user when no token is sent. */
+  readonly clientCertAuth: boolean;
 }
 
 export type InitialClusterState = "new" | "existing" | "auto";
@@ -127,6 +137,8 @@ export function checkConfig(c: NodeConfig): NodeConfig {
       `--peers does not list this member's --name "${c.name}" (peers: ${[...c.peers.keys()].join(", ")})`,
     );
   }
+  const contradiction = peerListContradiction(c.name, c.peers, c.advertisePeer);
+  if (contradiction !== null) throw new ConfigError(contradiction);
   if (c.heartbeatTicks >= c.electionTicks) {
     throw new ConfigError("--heartbeat-ticks must be smaller than --election-ticks");
   }

@@ -2,6 +2,7 @@
 // without coordination (as etcd derives member and cluster IDs from URLs and the token).
 
 import { createHash } from "node:crypto";
+import { idHex } from "../raft/index.js";
 
 /** A non-zero integer below 2^53 from a SHA-256 of the parts. */
 function hash53(parts: readonly string[]): number {
@@ -20,6 +21,7 @@ export function clusterIdOf(clusterToken: string, initialNames: readonly string[
   return hash53(["cluster", clusterToken, ...[...initialNames].sort()]);
 }
 
-export function hex(id: number): string {
-  return id.toString(16).padStart(14, "0");
+/** An ID as etcd writes it: 16 lowercase hex digits. The one format for logs, errors and the CLI. */
+export function hex(id: number | bigint): string {
+  return idHex(id);
 }

@@ -169,14 +169,14 @@ export interface PrepareOptions {
 interface StartContext {
   readonly config: NodeConfig;
   readonly log: Logger;
-  readonly state: "existing" | "auto";
+  readonly state: "new" | "existing" | "auto";
   readonly initialClusterId: number;
   readonly initialSize: number;
   readonly bootstrapMemberId: number;
   readonly endpoints: readonly string[];
   readonly retryMs: number;
   readonly probeTimeoutMs: number;
-  readonly afterStart: (node: RaftKvNode) => () => Promise<void>;
+  readonly afterStart: ((node: RaftKvNode) => () => Promise<void>) | null;
 }
 
 /** Opens the data dir and decides how this node starts (see the top of this file). */
@@ -189,7 +189,8 @@ export async function prepareStart(
   const initialNames = [...config.peers.keys()];
   const initialClusterId = clusterIdOf(config.clusterToken, initialNames);
   const bootstrapMemberId = memberIdOf(config.clusterToken, config.name);
-  if (state === "new") {
+  const present = (await dataDirState(config.dataDir)) !== "absent";
+  if (state === "new" && !present) {
     return {
       dataDir: await createDataDir(config, initialClusterId, bootstrapMemberId),
       clusterId: initialClusterId,
@@ -211,13 +212,23 @@ export async function prepareStart(
     endpoints,
     retryMs,
     probeTimeoutMs: Math.max(500, retryMs),
-    afterStart: (node) => promoteWhenCaughtUp(node, endpoints, log, retryMs, staticClientCredentials(config)),
+    afterStart:
+      endpoints.length === 0
+        ? null
+        : (node) => promoteWhenCaughtUp(node, endpoints, log, retryMs, staticClientCredentials(config)),
   };
-  return (await dataDirState(config.dataDir)) !== "absent" ? restart(ctx) : join(ctx);
+  // A data dir says who this member is (restart): --peers and --cluster-token no longer decide it.
+  return present ? restart(ctx) : join(ctx as StartContext & { state: "existing" | "auto" });
 }
 
 function createDataDir(config: NodeConfig, clusterId: number, memberId: number): Promise<DataDir> {
-  return openDataDir(config.dataDir, { name: config.name, clusterId, memberId, create: true });
+  return openDataDir(config.dataDir, {
+    name: config.name,
+    clusterId,
+    memberId,
+    create: true,
+    clusterToken: config.clusterToken,
+  });
 }
 
 /** A node that was a member before: its data dir says who it is. */
@@ -231,9 +242,10 @@ async function restart(ctx: StartContext): Promise<StartPlan> {
   });
   const { clusterId, memberId } = dataDir.identity;
   const logEmpty = dataDir.raftLog.lastIndex() === 0 && dataDir.raftLog.snapshotMeta() === null;
-  const initialMember = memberId === ctx.bootstrapMemberId;
+  const initialMember = memberId === ctx.bootstrapMemberId && clusterId === ctx.initialClusterId;
   // Stopped between writing its identity and bootstrapping: finish the bootstrap.
-  const bootstrap = ctx.state === "auto" && config.mayBootstrap === true && initialMember && logEmpty;
+  const mayBootstrap = ctx.state === "new" || (ctx.state === "auto" && config.mayBootstrap === true);
+  const bootstrap = mayBootstrap && initialMember && logEmpty;
   let members: ReadonlyMap<NodeId, MemberInfo> | null = initialMember ? null : new Map();
   if (logEmpty && !bootstrap) {
     // Registered, but nothing received yet: learn the members again to answer the leader.
@@ -248,7 +260,7 @@ async function restart(ctx: StartContext): Promise<StartPlan> {
 }
 
 /** An empty data dir: ask the running members until decideJoin says what to do. */
-async function join(ctx: StartContext): Promise<StartPlan> {
+async function join(ctx: StartContext & { state: "existing" | "auto" }): Promise<StartPlan> {
   const { config, log, endpoints } = ctx;
   for (let round = 1; ; round++) {
     const answers = await probeMembers(endpoints, ctx.probeTimeoutMs, staticClientCredentials(config));

@@ -36,12 +36,20 @@ export function decodeMemberContext(data: Uint8Array): MemberInfo | null {
 export interface PeerDirectory {
   addPeer(id: number, url: string): void;
   removePeer(id: number): void;
+  /** Removed for good: refuse it with "removed" so that it stops (the transport does). */
+  markRemoved?(id: number): void;
 }
 
 export class MemberTable {
   readonly #members = new Map<number, MemberInfo>();
   /** Members removed from the cluster: their messages are refused for good. */
   readonly removed = new Set<number>();
+  readonly #selfRemovedListeners: (() => void)[] = [];
+
+  /** Called once when a committed change removes this member (it must stop: etcd exits). */
+  onSelfRemoved(fn: () => void): void {
+    this.#selfRemovedListeners.push(fn);
+  }
 
   static fromEntries(entries: Iterable<[number, MemberInfo]>): MemberTable {
     const t = new MemberTable();
@@ -93,7 +101,16 @@ export class MemberTable {
     if (cc.type === "removeNode") {
       this.#members.delete(cc.nodeId);
       this.removed.add(cc.nodeId);
-      if (cc.nodeId !== selfId) peers.removePeer(cc.nodeId);
+      if (cc.nodeId !== selfId) {
+        if (peers.markRemoved) peers.markRemoved(cc.nodeId);
+        else peers.removePeer(cc.nodeId);
+      } else {
+        // After the caller has recorded the change: listeners may stop the node.
+        const listeners = this.#selfRemovedListeners.splice(0);
+        queueMicrotask(() => {
+          for (const fn of listeners) fn();
+        });
+      }
       return cc;
     }
     const info = decodeMemberContext(cc.context);

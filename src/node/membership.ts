@@ -20,7 +20,7 @@ export const LEARNERS_MAX = 1;
 export interface MemberAddInput {
   readonly peerURLs: readonly string[];
   readonly isLearner: boolean;
-  /** A raftkv extension: the new member's name, when the caller knows it. */
+  /** A raftkv extension, accepted and ignored: a member's name is what it publishes on start. */
   readonly name?: string;
   readonly clientURLs?: readonly string[];
 }
@@ -82,11 +82,9 @@ export class Membership {
       throw new NodeError("RAFTKV_TOO_MANY_LEARNERS");
     }
     const id = this.#newMemberId();
-    const info: MemberInfo = {
-      name: input.name ?? "",
-      peerURLs: urls,
-      clientURLs: [...(input.clientURLs ?? [])],
-    };
+    // As etcd: a member added is unstarted (no name, no client URLs) until it starts and
+    // publishes its own attributes. The name a caller gives is not recorded for it.
+    const info: MemberInfo = { name: "", peerURLs: urls, clientURLs: [] };
     const type = input.isLearner ? "addLearner" : "addVoter";
     await this.#change({ type, nodeId: id, context: encodeMemberContext(info) }, () => {
       const now = this.#host.raft.confState();

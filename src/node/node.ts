@@ -1,16 +1,23 @@
 // One raftkv node: the run loop that drives the pure Raft core with real storage, transport,
 // timers and the KV state machine, and the ApiBackend the client API serves from.
 //
-// The loop (DESIGN.md "The node"): take a Ready → send the leader's appends → persist (one
-// synced batch) → send the rest → apply committed entries (one batch) → resolve waiting calls →
-// advance. Only one Ready is in flight; everything that arrives meanwhile is stepped into the
-// core and goes into the next Ready (group commit).
+// The loop (DESIGN.md "The node"), one turn per event-loop turn with work: take a Ready → send
+// the leader's appends and heartbeats → queue its write → hand its committed (durable) entries
+// to the apply chain → hand the Ready back. The loop never waits on its own disk: one log write
+// is in flight at a time, and the Readies taken meanwhile queue behind it and go out as ONE
+// batch, one fsync, when it completes (group commit; etcd-io/raft's asynchronous storage
+// writes). A completed write is reported to the core (`persisted`), which may then count the
+// leader's own vote toward a commit, and releases the messages that waited for it (append
+// acknowledgements, votes). A snapshot to install or to take stops the loop until the writes
+// and applies before it are done (a barrier): rare, and simpler to reason about.
 
+import type { Registry } from "prom-client";
 import type { ApiBackend, Member, NodeStatus, ProposalKind } from "../api/backend.js";
 import { NodeError } from "../api/errors.js";
 import type { KvStateMachine } from "../kv/index.js";
 import {
   type Entry,
+  type HardState,
   type MemoryStorage,
   type Message,
   NONE,
@@ -26,6 +33,7 @@ import type { GrpcTransport } from "../transport/index.js";
 import type { Logger } from "./logger.js";
 import type { MemberTable } from "./members.js";
 import { type MemberAddInput, type MemberAddResult, Membership } from "./membership.js";
+import { WriteTimeline } from "./timeline.js";
 
 export interface NodeTimings {
   /** Milliseconds per Raft tick. */
@@ -64,14 +72,27 @@ export interface NodeOptions {
    * every member lists them (etcd's "publish"). Not given: nothing is published.
    */
   readonly clientURLs?: readonly string[];
+  /** Where the write-path metrics are registered (raftkv_write_stage_seconds, ...). */
+  readonly registry?: Registry;
 }
 
 interface ProposalWaiter {
   readonly resolve: (r: object) => void;
   readonly reject: (e: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  /** Date.now() past which the call fails with "request timed out" (one sweep per tick). */
+  readonly deadlineMs: number;
   /** Where the proposal went: this member (its own log) or the leader it was forwarded to. */
   readonly leader: NodeId;
+}
+
+/** A log write: the writes of the Readies that waited, merged, and what waits for it. */
+interface LogWrite {
+  hardState: HardState | null;
+  entries: Entry[];
+  /** Entries, a snapshot or a new term or vote: fsync. A commit index alone: no fsync. */
+  sync: boolean;
+  /** Messages to send once this write (and every earlier one) is durable. */
+  readonly messages: Message[];
 }
 
 interface ReadWaiter {
@@ -99,7 +120,15 @@ export class RaftKvNode implements ApiBackend {
   readonly #log: Logger;
   #ticker: NodeJS.Timeout | null = null;
   #loopScheduled = false;
-  #readyInFlight = false;
+  /** A snapshot install or snapshot take is running: no Ready is taken until it ends. */
+  #barrier = false;
+  /** The log write in flight, and the writes queued behind it (merged when it completes). */
+  #writing: LogWrite | null = null;
+  #writeQueue: LogWrite | null = null;
+  /** Term and vote of the last hard state handed to a write (a change needs fsync). */
+  #writtenTerm = 0;
+  #writtenVote: NodeId = NONE;
+  readonly timeline: WriteTimeline;
   #stopping = false;
   #stopped = false;
   #fatal: Error | null = null;
@@ -131,6 +160,7 @@ export class RaftKvNode implements ApiBackend {
     // incarnation's pending read under the same context and would answer the new read with the
     // older read index (a stale read). Start each run at a random point of a 2^53 space.
     this.#readSeq = Math.floor((opts.random ?? Math.random)() * 2 ** 52);
+    this.timeline = new WriteTimeline(opts.registry ?? null);
     this.raft = new Raft({
       id: opts.memberId,
       clusterId: opts.clusterId,
@@ -142,6 +172,9 @@ export class RaftKvNode implements ApiBackend {
       onStateChange: (s) => this.#onStateChange(s),
     });
     this.#lastSnapshotIndex = opts.storage.snapshot().meta.index;
+    const hs = opts.storage.hardState();
+    this.#writtenTerm = hs.term;
+    this.#writtenVote = hs.vote;
     if (opts.clientURLs !== undefined) {
       this.#publisher = new AttributePublisher(
         {
@@ -164,6 +197,7 @@ export class RaftKvNode implements ApiBackend {
   start(): void {
     this.#ticker = setInterval(() => {
       this.raft.tick();
+      this.#expireProposals();
       this.#retryStaleReads();
       this.#publisher?.poke();
       this.#kick();
@@ -180,8 +214,11 @@ export class RaftKvNode implements ApiBackend {
     await this.#waitFor(() => this.#proposals.size === 0 && this.#readBatches.size === 0, deadline);
     if (this.#ticker !== null) clearInterval(this.#ticker);
     this.#ticker = null;
-    await this.#waitFor(() => !this.#readyInFlight, Date.now() + 5000);
-    await this.#applyChain.catch(() => undefined);
+    await this.#waitFor(
+      () => !this.#barrier && this.#writing === null && this.#writeQueue === null,
+      Date.now() + 5000,
+    );
+    await this.#applyDrained();
     this.#stopped = true;
     this.#failAll(new NodeError("RAFTKV_STOPPING"));
   }
@@ -207,7 +244,10 @@ export class RaftKvNode implements ApiBackend {
   /** Messages from the transport. */
   receive(msgs: readonly Message[]): void {
     if (this.#stopped) return;
-    for (const m of msgs) this.raft.step(m);
+    for (const m of msgs) {
+      if (m.type === "appResp" && !m.reject) this.timeline.followerAcked(m.index, performance.now());
+      this.raft.step(m);
+    }
     this.#kick();
   }
 
@@ -264,6 +304,7 @@ export class RaftKvNode implements ApiBackend {
     if (this.#proposals.size >= this.#opts.limits.maxPendingProposals) {
       return Promise.reject(new NodeError("RAFTKV_TOO_MANY_REQUESTS"));
     }
+    const receivedMs = performance.now();
     const id = this.#nextRequestId();
     // Encode once: the request's bytes as they arrived travel in the entry unchanged.
     const data =
@@ -276,14 +317,22 @@ export class RaftKvNode implements ApiBackend {
     } catch (err) {
       return Promise.reject(this.#mapRaftError(err));
     }
+    if (this.raft.role === "leader") this.timeline.track(this.raft.lastIndex, receivedMs, performance.now());
     this.#kick();
+    const deadlineMs = Date.now() + this.#opts.timings.requestTimeoutMs;
     return new Promise<object>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#proposals.delete(id);
-        reject(new NodeError("RAFTKV_TIMEOUT"));
-      }, this.#opts.timings.requestTimeoutMs);
-      this.#proposals.set(id, { resolve, reject, timer, leader });
+      this.#proposals.set(id, { resolve, reject, deadlineMs, leader });
     });
+  }
+
+  /** Proposals past their deadline fail (in insertion order, so deadline order: stop at the first live one). */
+  #expireProposals(): void {
+    const now = Date.now();
+    for (const [id, w] of this.#proposals) {
+      if (w.deadlineMs > now) break;
+      this.#proposals.delete(id);
+      w.reject(new NodeError("RAFTKV_TIMEOUT"));
+    }
   }
 
   readBarrier(): Promise<void> {
@@ -343,70 +392,206 @@ export class RaftKvNode implements ApiBackend {
   // ---------------------------------------------------------------- the loop
 
   #kick(): void {
-    if (this.#loopScheduled || this.#readyInFlight || this.#stopped) return;
+    if (this.#loopScheduled || this.#stopped) return;
     this.#loopScheduled = true;
-    setImmediate(() => {
-      this.#loopScheduled = false;
-      this.#flushReads();
-      if (this.#readyInFlight || !this.raft.hasReady()) {
-        this.#notifyIdle();
-        return;
-      }
-      this.#readyInFlight = true;
-      this.#handleReady(this.raft.ready()).then(
+    setImmediate(this.#turn);
+  }
+
+  /** One turn of the loop: take at most one Ready (everything the core has) and hand it out. */
+  readonly #turn = (): void => {
+    this.#loopScheduled = false;
+    if (this.#stopped || this.#barrier || this.#fatal !== null) return;
+    this.#flushReads();
+    if (this.#applyBacklog > MAX_APPLY_BACKLOG_ENTRIES) return; // the apply chain kicks when it drains
+    // Take a snapshot once due; if the take could not happen (the state machine lagged), try
+    // again only after more has been applied, not every turn.
+    if (this.#snapshotDue() && this.kv.appliedIndex !== this.#snapshotTriedAt) {
+      this.#snapshotTriedAt = this.kv.appliedIndex;
+      this.#runBarrier(null);
+      return;
+    }
+    if (!this.raft.hasReady()) {
+      this.#notifyIdle();
+      return;
+    }
+    const rd = this.raft.ready();
+    this.#send(rd.messagesNoWait);
+    if (rd.snapshot !== null) {
+      this.#runBarrier(rd);
+      return;
+    }
+    this.#queueWrite(rd);
+    for (const rs of rd.readStates) this.#onReadState(rs.index, rs.requestCtx);
+    if (rd.hardState !== null) this.timeline.committed(rd.hardState.commit, performance.now());
+    if (rd.committed.length > 0) this.#applyInOrder(rd.committed);
+    this.raft.acceptReady(rd);
+    this.#releaseReads();
+    this.#pumpWrites();
+  };
+
+  /** Queue the Ready's write behind the one in flight; messages that wait go with the last write. */
+  #queueWrite(rd: Ready): void {
+    const hs = rd.hardState;
+    if (rd.entries.length === 0 && hs === null) {
+      if (rd.messages.length === 0) return;
+      const last = this.#writeQueue ?? this.#writing;
+      if (last === null) this.#send(rd.messages);
+      else for (const m of rd.messages) last.messages.push(m);
+      return;
+    }
+    let sync = rd.entries.length > 0;
+    if (hs !== null && (hs.term !== this.#writtenTerm || hs.vote !== this.#writtenVote)) {
+      sync = true;
+      this.#writtenTerm = hs.term;
+      this.#writtenVote = hs.vote;
+    }
+    const q = this.#writeQueue;
+    if (q === null) {
+      this.#writeQueue = { hardState: hs, entries: [...rd.entries], sync, messages: [...rd.messages] };
+      return;
+    }
+    if (hs !== null) q.hardState = hs;
+    q.sync ||= sync;
+    appendReplacing(q.entries, rd.entries);
+    for (const m of rd.messages) q.messages.push(m);
+  }
+
+  /** Start the queued write when none is in flight. */
+  #pumpWrites(): void {
+    if (this.#writing !== null || this.#writeQueue === null) return;
+    const w = this.#writeQueue;
+    this.#writeQueue = null;
+    this.#writing = w;
+    const startMs = performance.now();
+    this.#opts.dataDir.raftLog
+      .save({ hardState: w.hardState, entries: w.entries, snapshot: null, sync: w.sync })
+      .then(
+        () => this.#written(w, startMs),
+        (err: unknown) => this.#die(err),
+      );
+  }
+
+  /** A log write is durable: mirror it, tell the core, send what waited, start the next. */
+  #written(w: LogWrite, startMs: number): void {
+    if (this.#fatal !== null) return;
+    const nowMs = performance.now();
+    const ms = this.#opts.storage;
+    ms.append(w.entries);
+    if (w.hardState !== null) ms.setHardState(w.hardState);
+    this.raft.persisted({ snapshot: null, entries: w.entries });
+    const last = w.entries[w.entries.length - 1];
+    if (last !== undefined) this.timeline.leaderPersisted(last.index, nowMs);
+    this.timeline.logWritten(startMs, nowMs, w.entries.length, w.sync);
+    this.#writing = null;
+    this.#send(w.messages);
+    this.#pumpWrites();
+    if (this.#writing === null) for (const r of this.#writeDrainWaiters.splice(0)) r();
+    this.#kick();
+  }
+
+  /**
+   * Everything before stops: the writes in flight and queued complete, the apply chain drains;
+   * then a snapshot is installed (`rd`) or taken, and the loop goes on.
+   */
+  #runBarrier(rd: Ready | null): void {
+    this.#barrier = true;
+    this.#drained()
+      .then(async () => {
+        if (this.#snapshotDue()) await this.#takeSnapshot();
+        if (rd !== null) await this.#handleSnapshotReady(rd);
+      })
+      .then(
         () => {
-          this.#readyInFlight = false;
+          this.#barrier = false;
           this.#kick();
         },
         (err: unknown) => this.#die(err),
       );
-    });
   }
 
-  async #handleReady(rd: Ready): Promise<void> {
-    this.#send(rd.messagesNoWait);
-    if (this.#applyBacklog > MAX_APPLY_BACKLOG_ENTRIES || rd.snapshot !== null || this.#snapshotDue()) {
-      // Back-pressure, or the state machine must be exactly at the core's applied index.
-      await this.#applyChain;
+  /** Resolves once no log write is in flight or queued and every queued apply is done. */
+  async #drained(): Promise<void> {
+    while ((this.#writing !== null || this.#writeQueue !== null) && this.#fatal === null) {
+      this.#pumpWrites();
+      await new Promise<void>((r) => this.#writeDrainWaiters.push(r));
     }
-    if (this.#snapshotDue()) await this.#takeSnapshot();
-    if (rd.snapshot !== null) await this.#installSnapshot(rd);
-    if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
-      await this.#opts.dataDir.raftLog.save({
-        hardState: rd.hardState,
-        entries: rd.entries,
-        snapshot: rd.snapshot?.meta ?? null,
-      });
+    await this.#applyDrained();
+  }
+
+  readonly #writeDrainWaiters: (() => void)[] = [];
+  #snapshotTriedAt = -1;
+
+  /** A Ready carrying a snapshot from the leader: install, persist, then the rest of the Ready. */
+  async #handleSnapshotReady(rd: Ready): Promise<void> {
+    await this.#installSnapshot(rd);
+    await this.#opts.dataDir.raftLog.save({
+      hardState: rd.hardState,
+      entries: [...rd.entries],
+      snapshot: rd.snapshot?.meta ?? null,
+    });
+    if (rd.hardState !== null) {
+      this.#writtenTerm = rd.hardState.term;
+      this.#writtenVote = rd.hardState.vote;
     }
     // The log records the install: older staged snapshot files are no longer needed to finish
     // an interrupted one (./open-kv.ts).
-    if (rd.snapshot !== null)
-      await removeSnapshotFilesBelow(this.#opts.dataDir.snapDir, rd.snapshot.meta.index);
+    await removeSnapshotFilesBelow(this.#opts.dataDir.snapDir, rd.snapshot!.meta.index);
     const ms = this.#opts.storage;
-    if (rd.snapshot !== null) ms.applySnapshot(rd.snapshot);
+    ms.applySnapshot(rd.snapshot!);
     ms.append(rd.entries);
     if (rd.hardState !== null) ms.setHardState(rd.hardState);
+    this.raft.persisted(rd);
     this.#send(rd.messages);
     for (const rs of rd.readStates) this.#onReadState(rs.index, rs.requestCtx);
-    if (rd.committed.length > 0) {
-      // Apply runs behind the loop (in order, one batch per Ready) so the next Ready's fsync
-      // overlaps this one's apply; the core's applied index runs ahead of the state machine's
-      // by at most the backlog, and reads wait on the state machine's.
-      const committed = rd.committed;
-      this.#applyBacklog += committed.length;
-      this.#applyChain = this.#applyChain.then(async () => {
-        await this.#apply(committed);
-        this.#applyBacklog -= committed.length;
-        this.#releaseReads();
-      });
-      this.#applyChain.catch((err: unknown) => this.#die(err));
-    }
-    this.raft.advance(rd);
+    if (rd.committed.length > 0) this.#applyInOrder(rd.committed);
+    this.raft.acceptReady(rd);
     this.#releaseReads();
   }
 
-  /** Applies queued behind the loop; always resolves in order. */
+  /**
+   * Apply runs behind the loop, in order: one apply batch in flight, and the committed entries
+   * of the Readies taken meanwhile wait and go as ONE next batch (one LevelDB write), as log
+   * writes do. The next log write's fsync overlaps this apply; the core's applied index runs
+   * ahead of the state machine's by at most the backlog, and reads wait on the state machine's.
+   */
+  #applyInOrder(committed: readonly Entry[]): void {
+    this.#applyBacklog += committed.length;
+    for (const e of committed) this.#applyQueue.push(e);
+    if (!this.#applying) this.#startApply();
+  }
+
+  #startApply(): void {
+    const batch = this.#applyQueue;
+    this.#applyQueue = [];
+    this.#applying = true;
+    this.#applyChain = this.#apply(batch).then(
+      () => {
+        const wasOver = this.#applyBacklog > MAX_APPLY_BACKLOG_ENTRIES;
+        this.#applyBacklog -= batch.length;
+        this.#applying = false;
+        this.#releaseReads();
+        if (this.#applyQueue.length > 0 && this.#fatal === null) this.#startApply();
+        if (wasOver) this.#kick();
+      },
+      (err: unknown) => {
+        this.#applying = false;
+        this.#die(err);
+      },
+    );
+  }
+
+  /** Resolves once every committed entry handed out is applied (or the node failed). */
+  async #applyDrained(): Promise<void> {
+    while ((this.#applying || this.#applyQueue.length > 0) && this.#fatal === null) {
+      if (!this.#applying) this.#startApply();
+      await this.#applyChain;
+    }
+  }
+
+  /** The apply batch in flight (resolves, never rejects: a failure stops the node). */
   #applyChain: Promise<void> = Promise.resolve();
+  #applying = false;
+  #applyQueue: Entry[] = [];
   #applyBacklog = 0;
 
   async #apply(entries: readonly Entry[]): Promise<void> {
@@ -423,15 +608,20 @@ export class RaftKvNode implements ApiBackend {
       const info = cc.type === "removeNode" ? null : (this.#opts.members.get(cc.nodeId) ?? null);
       return { index: e.index, data: EMPTY, members: [{ id: cc.nodeId, member: info }] };
     });
+    const startMs = performance.now();
     const results = await this.kv.apply(committed);
+    const appliedMs = performance.now();
+    const last = entries[entries.length - 1]!.index;
+    this.timeline.applyDone(startMs, appliedMs);
+    this.timeline.applied(last, appliedMs);
     for (const [id, result] of results) {
       const w = this.#proposals.get(id);
       if (w === undefined) continue;
       this.#proposals.delete(id);
-      clearTimeout(w.timer);
       if (result instanceof Error) w.reject(result);
       else w.resolve(result);
     }
+    this.timeline.answered(last, performance.now());
     if (published.length > 0) this.#onMembersPublished(published);
   }
 
@@ -445,7 +635,6 @@ export class RaftKvNode implements ApiBackend {
       const w = this.#proposals.get(command.id);
       if (w === undefined) continue;
       this.#proposals.delete(command.id);
-      clearTimeout(w.timer);
       w.resolve({});
     }
   }
@@ -524,8 +713,8 @@ export class RaftKvNode implements ApiBackend {
     if (this.#fatal !== null) return;
     const e = err instanceof Error ? err : new Error(String(err));
     this.#fatal = e;
-    this.#readyInFlight = false;
     this.#stopping = true;
+    for (const r of this.#writeDrainWaiters.splice(0)) r();
     if (this.#ticker !== null) clearInterval(this.#ticker);
     this.#log.error({ err: e }, "fatal: the node stops taking requests");
     this.#failAll(new NodeError("RAFTKV_STOPPING", undefined, { cause: e }));
@@ -533,10 +722,7 @@ export class RaftKvNode implements ApiBackend {
   }
 
   #failAll(err: Error): void {
-    for (const [, w] of this.#proposals) {
-      clearTimeout(w.timer);
-      w.reject(err);
-    }
+    for (const [, w] of this.#proposals) w.reject(err);
     this.#proposals.clear();
     for (const w of this.#readQueue) w.reject(err);
     this.#readQueue = [];
@@ -614,6 +800,7 @@ export class RaftKvNode implements ApiBackend {
   // ---------------------------------------------------------------- helpers
 
   #onStateChange(s: { role: Role; term: number; leaderId: NodeId }): void {
+    this.timeline.reset();
     if (s.leaderId !== this.#knownLeader) {
       this.#knownLeader = s.leaderId;
       this.#failForwarded(s.leaderId);
@@ -641,7 +828,6 @@ export class RaftKvNode implements ApiBackend {
     for (const [id, w] of this.#proposals) {
       if (w.leader === this.memberId || w.leader === newLeader) continue;
       this.#proposals.delete(id);
-      clearTimeout(w.timer);
       w.reject(new NodeError("RAFTKV_LEADER_CHANGED"));
     }
   }
@@ -716,3 +902,17 @@ import { AttributePublisher, isMemberAttributesEntry } from "./publish.js";
 const EMPTY = new Uint8Array(0);
 /** Committed entries handed to the state machine but not yet applied, before the loop waits. */
 const MAX_APPLY_BACKLOG_ENTRIES = 8192;
+
+/**
+ * Appends `next` to `acc` as a later write would land: an entry at an index already in `acc`
+ * replaces it and everything after it.
+ */
+function appendReplacing(acc: Entry[], next: readonly Entry[]): void {
+  const first = next[0];
+  if (first === undefined) return;
+  const base = acc[0];
+  if (base !== undefined && first.index <= acc[acc.length - 1]!.index) {
+    acc.length = Math.max(0, first.index - base.index);
+  }
+  for (const e of next) acc.push(e);
+}

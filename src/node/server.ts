@@ -2,7 +2,8 @@
 // client API and HTTP endpoints. Starts from the data dir when it holds a log; bootstraps from
 // --peers when it is empty; refuses a data dir of another cluster or member.
 
-import { Gauge, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { createTokenProvider, DEFAULT_AUTH_TOKEN_TTL_SECONDS } from "../api/auth-tokens.js";
 import { startHttpServer } from "../api/http.js";
 import { startClientServer } from "../api/server.js";
 import { ETCD_API_VERSION } from "../api/version.js";
@@ -11,6 +12,7 @@ import { bootstrap, type NodeId } from "../raft/index.js";
 import { restoreMemoryStorage } from "../storage/index.js";
 import { GrpcTransport } from "../transport/index.js";
 import type { NodeConfig } from "./config.js";
+import { registerIdentityMetrics } from "./identity-metrics.js";
 import { hex, memberIdOf } from "./ids.js";
 import { prepareStart } from "./join.js";
 import { startKvServices } from "./kv-services.js";
@@ -18,6 +20,7 @@ import type { Logger } from "./logger.js";
 import { encodeMemberContext, type MemberInfo, MemberTable } from "./members.js";
 import { RaftKvNode } from "./node.js";
 import { openKvStateMachine } from "./open-kv.js";
+import { RemovalNotice } from "./removal.js";
 import { clientScheme, openNodeTls, peerScheme } from "./tls.js";
 
 export interface RunningNode {
@@ -28,6 +31,8 @@ export interface RunningNode {
   readonly metricsPort: number | null;
   /** Graceful: transfer leadership, finish calls in flight, close everything. */
   close(): Promise<void>;
+  /** Called once this member learns it was removed from the cluster (it should exit). */
+  onRemoved(fn: (how: string) => void): void;
 }
 
 export async function startNode(
@@ -82,7 +87,23 @@ export async function startNode(
     // Subscribed before anything is applied: the hub starts at the store's revision.
     const watchHub = new WatchHub(kv);
     closers.push(async () => watchHub.close());
-    const members = MemberTable.fromEntries([...(plan.members ?? initial), ...(await kv.loadMembers())]);
+    // Auth tokens are soft state of this member, following the applied Authenticate entries.
+    const tokens = createTokenProvider(
+      config.auth?.tokens ?? { type: "simple", ttlMs: DEFAULT_AUTH_TOKEN_TTL_SECONDS * 1000 },
+    );
+    const stopTokens = kv.onApplied((batch) => tokens.applied(batch.auth));
+    closers.push(async () => {
+      stopTokens();
+      tokens.close();
+    });
+    // The applied membership is in the store; --peers only until the first one is applied.
+    const stored = await kv.loadMembers();
+    const members = MemberTable.fromEntries([
+      ...(plan.members ?? (stored.length === 0 ? initial : [])),
+      ...stored,
+    ]);
+    const removal = new RemovalNotice();
+    members.onSelfRemoved(() => removal.notify("this member applied its own removal"));
     // This member's own client URL is whatever it advertises now.
     const selfInfo = members.get(memberId);
     if (selfInfo !== undefined)
@@ -103,6 +124,7 @@ export async function startNode(
         await node.receiveSnapshot(msg, chunks);
       },
       onUnreachable: (id) => node?.reportUnreachable(id),
+      onRemoved: (by) => removal.notify(`member ${hex(by)} refuses it as removed`),
       tlsFiles: tls.peer,
     });
     for (const [id, info] of members.entries()) {
@@ -112,7 +134,12 @@ export async function startNode(
     const { port: peerPort } = await transport.start();
     closers.push(() => transport.close());
 
+    const registry = new Registry();
+    // process_resident_memory_bytes, nodejs_heap_size_used_bytes, event-loop lag, GC: where
+    // memory and time go, next to the write-path stages (./timeline.ts).
+    collectDefaultMetrics({ register: registry });
     node = new RaftKvNode({
+      registry,
       name: config.name,
       memberId,
       clusterId,
@@ -144,7 +171,7 @@ export async function startNode(
     const kvServices = startKvServices(started, kv, config, log, tls.clientCredentials);
     closers.push(() => kvServices.stop());
 
-    const registry = new Registry();
+    registerIdentityMetrics(registry, started);
     new Gauge({
       name: "raftkv_build_info",
       help: "raftkv's version and the etcd API level it serves (always 1)",
@@ -159,6 +186,12 @@ export async function startNode(
       maxRequestBytes: config.maxRequestBytes,
       watchHub,
       leases: kvServices.leases,
+      auth: {
+        table: kv.auth,
+        tokens,
+        clientCertAuth: config.auth?.clientCertAuth === true,
+        leaseKeys: (id) => [...(kv.lease(id)?.keys ?? [])].map((name) => Buffer.from(name, "latin1")),
+      },
       tls: tls.client,
     });
     closers.push(() => client.close(true));
@@ -193,6 +226,7 @@ export async function startNode(
         closing ??= closeAll();
         return closing;
       },
+      onRemoved: (fn) => removal.listen(fn),
     };
   } catch (err) {
     await closeAll();

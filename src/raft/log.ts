@@ -14,6 +14,14 @@ export class RaftLog {
   /** Entries not yet durable; unstableEntries[i] has index unstableOffset + i. */
   unstableEntries: Entry[] = [];
   unstableOffset: number;
+  /**
+   * Last index handed to the driver to persist (in a Ready) whose write may still be in flight:
+   * entries in (inProgressTo, lastIndex] are not yet handed out. Invariant:
+   * unstableOffset - 1 <= inProgressTo <= lastIndex (as etcd-io/raft's offsetInProgress).
+   */
+  inProgressTo: number;
+  /** The unstable snapshot was handed to the driver in a Ready. */
+  snapshotInProgress = false;
   committed: number;
   applied: number;
 
@@ -22,12 +30,14 @@ export class RaftLog {
     const first = storage.firstIndex();
     const last = storage.lastIndex();
     this.unstableOffset = last + 1;
+    this.inProgressTo = last;
     const { hardState } = storage.initialState();
-    this.committed = Math.max(hardState.commit, first - 1, storage.snapshot().meta.index);
-    // The state machine may already be ahead of the persisted commit index only up to what
-    // was committed; clamp to what we can prove.
     // The state machine holds at least the snapshot (restored from it at restart).
     const floor = Math.max(first - 1, storage.snapshot().meta.index);
+    // Only committed entries are ever applied, and the driver applies entries once they are
+    // durable here without waiting for the commit index itself to be durable (a commit-only hard
+    // state is written unsynced): an applied index above the stored commit index is committed.
+    this.committed = Math.max(hardState.commit, floor, Math.min(applied, last));
     this.applied = Math.min(Math.max(applied, floor), this.committed);
   }
 
@@ -152,6 +162,9 @@ export class RaftLog {
 
   #truncateAndAppend(entries: readonly Entry[]): void {
     const first = entries[0]!.index;
+    // Entries replaced while their write is in flight are handed out again (the later write
+    // lands after the earlier one and overwrites it).
+    if (first - 1 < this.inProgressTo) this.inProgressTo = first - 1;
     if (first === this.unstableOffset + this.unstableEntries.length) {
       for (const e of entries) this.unstableEntries.push(e);
     } else if (first <= this.unstableOffset) {
@@ -176,7 +189,25 @@ export class RaftLog {
     this.unstableSnapshot = snapshot;
     this.unstableEntries = [];
     this.unstableOffset = snapshot.meta.index + 1;
+    this.inProgressTo = snapshot.meta.index;
+    this.snapshotInProgress = false;
     this.committed = snapshot.meta.index;
+  }
+
+  /** Unstable entries not yet handed to the driver. */
+  entriesToPersist(): Entry[] {
+    const from = Math.max(this.inProgressTo + 1, this.unstableOffset);
+    return this.unstableEntries.slice(from - this.unstableOffset);
+  }
+
+  hasEntriesToPersist(): boolean {
+    return this.unstableOffset + this.unstableEntries.length - 1 > this.inProgressTo;
+  }
+
+  /** The driver took every unstable entry (and the unstable snapshot) to persist. */
+  markInProgress(): void {
+    this.inProgressTo = this.lastIndex();
+    if (this.unstableSnapshot !== null) this.snapshotInProgress = true;
   }
 
   /** The driver made the given snapshot and entries durable. */
@@ -187,6 +218,7 @@ export class RaftLog {
       this.unstableSnapshot.meta.index === snapshot.meta.index
     ) {
       this.unstableSnapshot = null;
+      this.snapshotInProgress = false;
     }
     // Find the last persisted entry that still matches what we hold; entries after it may have
     // been replaced while the write was in flight and stay unstable.
@@ -197,21 +229,27 @@ export class RaftLog {
         const drop = e.index - this.unstableOffset + 1;
         this.unstableEntries = this.unstableEntries.slice(drop);
         this.unstableOffset = e.index + 1;
+        if (this.inProgressTo < e.index) this.inProgressTo = e.index;
         return;
       }
     }
   }
 
-  /** Committed entries not yet applied, at most maxBytes (at least one). */
+  /**
+   * Committed entries not yet applied and durable on this node, at most maxBytes (at least one).
+   * Entries whose write is still in flight wait (etcd-io/raft does the same with asynchronous
+   * storage writes): at a restart the state machine is never ahead of the durable log.
+   */
   nextCommitted(maxBytes: number): Entry[] {
     const lo = Math.max(this.applied + 1, this.firstIndex());
-    const hi = this.committed + 1;
+    const hi = Math.min(this.committed, this.stableLastIndex()) + 1;
     if (lo >= hi) return [];
     return this.slice(lo, hi, maxBytes);
   }
 
   hasNextCommitted(): boolean {
-    return this.committed > this.applied && this.committed >= this.firstIndex();
+    const hi = Math.min(this.committed, this.stableLastIndex());
+    return hi > this.applied && hi >= this.firstIndex();
   }
 
   appliedTo(index: number): void {

@@ -9,6 +9,7 @@
 
 import { decodeConfChange, encodeConfChange } from "./confchange.js";
 import { assert, RaftError } from "./errors.js";
+import { idHex } from "./id-format.js";
 import { RaftLog } from "./log.js";
 import { Progress } from "./progress.js";
 import { majorityCommitIndex, voteResult } from "./quorum.js";
@@ -44,6 +45,10 @@ export interface PlantedBugs {
    * re-issued context's first heartbeat releases newer reads (a stale read).
    */
   readonly readAckByContext?: boolean;
+  /** The leader counts its own log toward a commit before its write is durable. */
+  readonly leaderCountsUndurable?: boolean;
+  /** A follower acknowledges appended entries before its write is durable. */
+  readonly ackBeforeDurable?: boolean;
 }
 
 export interface RaftConfig {
@@ -232,6 +237,11 @@ export class Raft {
     return this.#lead;
   }
 
+  /** Index of the last entry in the log (durable or not). */
+  get lastIndex(): number {
+    return this.#log.lastIndex();
+  }
+
   // ---------------------------------------------------------------- inputs
 
   /** Advance logical time by one tick. */
@@ -339,20 +349,28 @@ export class Raft {
     return (
       this.#msgs.length > 0 ||
       this.#msgsNoWait.length > 0 ||
-      this.#log.unstableEntries.length > 0 ||
-      this.#log.unstableSnapshot !== null ||
+      this.#log.hasEntriesToPersist() ||
+      (this.#log.unstableSnapshot !== null && !this.#log.snapshotInProgress) ||
       this.#log.hasNextCommitted() ||
       this.#readStates.length > 0 ||
       !this.#sameHardState(this.#hardState(), this.#prevHardState)
     );
   }
 
+  /**
+   * Take what the driver must do now (see `Ready`). Taking it hands the entries, snapshot and
+   * hard state over to be persisted: the next Ready holds only what changed since, so the
+   * driver may take it while this one's write is in flight (etcd-io/raft's asynchronous storage
+   * writes). The driver reports each completed write with `persisted()`, in order, and hands
+   * the Ready back with `advance()` once it has taken over its committed entries.
+   */
   ready(): Ready {
     const hs = this.#hardState();
+    const snapshot = this.#log.snapshotInProgress ? null : this.#log.unstableSnapshot;
     const rd: Ready = {
       hardState: this.#sameHardState(hs, this.#prevHardState) ? null : hs,
-      entries: [...this.#log.unstableEntries],
-      snapshot: this.#log.unstableSnapshot,
+      entries: this.#log.entriesToPersist(),
+      snapshot,
       messagesNoWait: this.#msgsNoWait,
       messages: this.#msgs,
       committed: this.#log.nextCommitted(this.#maxApplyBytes),
@@ -361,34 +379,56 @@ export class Raft {
       leaderId: this.#lead,
       term: this.#term,
     };
+    if (rd.hardState !== null) this.#prevHardState = rd.hardState;
+    this.#log.markInProgress();
     this.#msgsNoWait = [];
     this.#msgs = [];
     this.#readStates = [];
+    if (rd.committed.length > 0) this.#log.appliedTo(rd.committed[rd.committed.length - 1]!.index);
     return rd;
   }
 
-  /** The driver has persisted `rd` and applied its committed entries. */
+  /**
+   * Synchronous driving: `rd` is durable and its committed entries are applied (or handed to
+   * the state machine in order). Same as `persisted(rd)` then `acceptReady(rd)`.
+   */
   advance(rd: Ready): void {
-    if (rd.hardState !== null) this.#prevHardState = rd.hardState;
-    this.#log.stableTo(rd.snapshot, rd.entries);
-    if (rd.snapshot !== null) this.#log.appliedTo(rd.snapshot.meta.index);
-    if (rd.committed.length > 0) {
-      const last = rd.committed[rd.committed.length - 1]!;
-      for (const e of rd.committed) {
-        if (e.type === "confChange") this.#applyConfChange(e);
-        if (this.#role === "leader" && e.data.byteLength > 0) {
-          this.#uncommittedBytes = Math.max(0, this.#uncommittedBytes - entryBytes(e));
-        }
+    this.persisted(rd);
+    this.acceptReady(rd);
+  }
+
+  /**
+   * The driver has taken over `rd`'s committed entries (it applies them in order). Membership
+   * changes among them take effect in the core now.
+   */
+  acceptReady(rd: Ready): void {
+    for (const e of rd.committed) {
+      if (e.type === "confChange") this.#applyConfChange(e);
+      if (this.#role === "leader" && e.data.byteLength > 0) {
+        this.#uncommittedBytes = Math.max(0, this.#uncommittedBytes - entryBytes(e));
       }
-      this.#log.appliedTo(last.index);
     }
-    if (this.#role === "leader") {
-      // The leader counts itself toward a quorum only once its own write is durable.
-      const self = this.#progress.get(this.id);
-      const stable = this.#log.stableLastIndex();
-      if (self !== undefined && stable > 0 && this.#log.termOrZero(stable) === this.#term) {
-        if (self.maybeUpdate(stable) && this.#maybeCommit()) this.#bcastAppend();
-      }
+  }
+
+  /**
+   * A write handed out by ready() is durable: its snapshot and entries (several Readies' writes
+   * may be reported as one, in order). The caller has already added them to the Storage the core
+   * reads. The leader counts its own vote toward a commit only now.
+   */
+  persisted(write: { readonly snapshot: Snapshot | null; readonly entries: readonly Entry[] }): void {
+    this.#log.stableTo(write.snapshot, write.entries);
+    if (write.snapshot !== null && write.snapshot.meta.index > this.#log.applied) {
+      this.#log.appliedTo(write.snapshot.meta.index);
+    }
+    if (this.#role === "leader") this.#leaderSelfAck();
+  }
+
+  #leaderSelfAck(): void {
+    const self = this.#progress.get(this.id);
+    const stable =
+      this.#bugs.leaderCountsUndurable === true ? this.#log.lastIndex() : this.#log.stableLastIndex();
+    if (self !== undefined && stable > 0 && this.#log.termOrZero(stable) === this.#term) {
+      if (self.maybeUpdate(stable) && this.#maybeCommit()) this.#bcastAppend();
     }
   }
 
@@ -757,7 +797,8 @@ export class Raft {
       return { term: this.#term, index, type: e.type, data: e.data };
     });
     this.#log.appendLocal(stamped);
-    // A single-voter leader commits on its own durable write, in advance().
+    // A single-voter leader commits on its own durable write, in persisted().
+    if (this.#bugs.leaderCountsUndurable === true && this.#role === "leader") this.#leaderSelfAck();
   }
 
   #handleAppendResponse(m: Message, pr: Progress): void {
@@ -1148,11 +1189,11 @@ export class Raft {
     if (cc.type === "addLearner" && isVoter) {
       throw new RaftError(
         "RAFTKV_BAD_CONF_CHANGE",
-        `node ${cc.nodeId} is a voter; demotion is not supported`,
+        `node ${idHex(cc.nodeId)} is a voter; demotion is not supported`,
       );
     }
     if (cc.type === "removeNode" && !isVoter && !isLearner) {
-      throw new RaftError("RAFTKV_BAD_CONF_CHANGE", `node ${cc.nodeId} is not a member`);
+      throw new RaftError("RAFTKV_BAD_CONF_CHANGE", `node ${idHex(cc.nodeId)} is not a member`);
     }
     if (cc.type === "removeNode" && isVoter && this.#voters.length === 1) {
       throw new RaftError("RAFTKV_BAD_CONF_CHANGE", "cannot remove the last voter");
@@ -1275,6 +1316,11 @@ export class Raft {
       ...m,
     };
     if (NO_WAIT_TYPES.has(full.type) && (this.#role === "leader" || full.term === 0))
+      this.#msgsNoWait.push(full);
+    // A heartbeat answer claims nothing durable: it must not wait behind writes in flight, or a
+    // slow disk would look like a lost follower to check-quorum (etcd-io/raft sends it at once too).
+    else if (full.type === "heartbeatResp") this.#msgsNoWait.push(full);
+    else if (this.#bugs.ackBeforeDurable === true && full.type === "appResp" && !full.reject)
       this.#msgsNoWait.push(full);
     else this.#msgs.push(full);
   }

@@ -153,14 +153,20 @@ export interface Status {
 }
 
 /**
- * The output of the core, with obligations for the driver, in this order:
- * 1. Persist `snapshot` (if any), then `entries` and `hardState` (if any) to stable storage
- *    (fsync) BEFORE sending any message in `messages` except those for which `mustPersistFirst`
- *    is false — see `Ready.messagesNoWait` vs `messages`.
- * 2. Send `messages`.
- * 3. Apply `committed` entries to the state machine, in order; serve `readStates` once applied
- *    reaches their index.
- * 4. Call `advance(ready)`.
+ * The output of the core, with obligations for the driver. Taking a Ready (`Raft.ready()`) hands
+ * its writes over: the next Ready holds only what changed since, so a driver may take the next
+ * one while this one's write is in flight (asynchronous storage writes, as etcd-io/raft's).
+ * 1. Send `messagesNoWait` now.
+ * 2. Persist `snapshot` (if any), then `entries` and `hardState` (if any) to stable storage,
+ *    after every write of earlier Readies (writes complete in order). Entries, a snapshot or a
+ *    changed term or vote need fsync; a hard state whose commit index alone changed does not.
+ * 3. Send `messages` only once this write AND every earlier one are durable.
+ * 4. Report each completed write with `Raft.persisted({ snapshot, entries })`, in order, after
+ *    adding it to the Storage the core reads.
+ * 5. Apply `committed` entries in order (they are already durable here); serve `readStates` once
+ *    the state machine has applied their index. Call `acceptReady(ready)` once the committed
+ *    entries are taken over (membership changes take effect in the core).
+ * A synchronous driver does 2, 3, 5 in turn and calls `advance(ready)` (= persisted + acceptReady).
  */
 export interface Ready {
   /** Changed hard state to persist, or null when unchanged. */
@@ -176,8 +182,8 @@ export interface Ready {
    * state of this node that is not yet durable.
    */
   readonly messagesNoWait: readonly Message[];
-  /** Messages that must be sent only AFTER this Ready's hardState/entries/snapshot are durable
-   *  (vote grants, append acknowledgements, ...). */
+  /** Messages that must be sent only AFTER this Ready's hardState/entries/snapshot, and those of
+   *  every earlier Ready, are durable (vote grants, append acknowledgements, ...). */
   readonly messages: readonly Message[];
   /** Entries known committed and durable on this node, to apply in order. */
   readonly committed: readonly Entry[];

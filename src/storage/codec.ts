@@ -54,6 +54,8 @@ export interface StoredIdentity {
   readonly name: string;
   readonly clusterId: number;
   readonly memberId: number;
+  /** The --cluster-token the data dir was created with (absent in data dirs written before). */
+  readonly clusterToken?: string;
 }
 
 function writeU64(buf: Buffer, value: number, offset: number): void {
@@ -217,7 +219,12 @@ export function decodeSnapshotMeta(value: Buffer): SnapshotMeta {
 
 export function encodeIdentity(identity: StoredIdentity): Buffer {
   const json = Buffer.from(
-    JSON.stringify({ name: identity.name, clusterId: identity.clusterId, memberId: identity.memberId }),
+    JSON.stringify({
+      name: identity.name,
+      clusterId: identity.clusterId,
+      memberId: identity.memberId,
+      ...(identity.clusterToken === undefined ? {} : { clusterToken: identity.clusterToken }),
+    }),
   );
   const value = Buffer.allocUnsafe(CRC_BYTES + 4 + json.length);
   value.writeUInt32BE(identity.formatVersion, 4);
@@ -235,9 +242,10 @@ export function decodeIdentity(value: Buffer): StoredIdentity {
   } catch (err) {
     throw new DecodeError(`identity: ${(err as Error).message}`);
   }
-  const { name, clusterId, memberId } = (parsed ?? {}) as Record<string, unknown>;
+  const { name, clusterId, memberId, clusterToken } = (parsed ?? {}) as Record<string, unknown>;
   if (typeof name !== "string" || typeof clusterId !== "number" || typeof memberId !== "number") {
     throw new DecodeError("identity: missing name, clusterId or memberId");
   }
+  if (typeof clusterToken === "string") return { formatVersion, name, clusterId, memberId, clusterToken };
   return { formatVersion, name, clusterId, memberId };
 }

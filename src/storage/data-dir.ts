@@ -37,6 +37,8 @@ export interface DataDirIdentity {
 export interface OpenDataDirOptions extends DataDirIdentity {
   /** Create the data dir when missing. When false, a missing data dir is RAFTKV_DATA_DIR_NOT_FOUND. */
   readonly create: boolean;
+  /** Recorded in the identity when this open creates the data dir (a restart checks it). */
+  readonly clusterToken?: string;
   /** LevelDB tuning (classic-level open options); defaults suit a Raft node. */
   readonly level?: { readonly writeBufferSize?: number; readonly cacheSize?: number };
 }
@@ -60,7 +62,7 @@ export interface DataDir {
   close(): Promise<void>;
 }
 
-function kvSublevel(db: RawLevel) {
+export function kvSublevel(db: RawLevel) {
   return db.sublevel<Buffer, Buffer>("kv", { keyEncoding: "buffer", valueEncoding: "buffer" });
 }
 
@@ -245,6 +247,7 @@ async function checkIdentity(
       name: opts.name,
       clusterId: opts.clusterId,
       memberId: opts.memberId,
+      ...(opts.clusterToken === undefined ? {} : { clusterToken: opts.clusterToken }),
     };
     await db.put(KEY_IDENTITY, encodeIdentity(identity), { sync: true });
     return { identity, created: true };

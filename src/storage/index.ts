@@ -11,6 +11,7 @@ export { LevelLogStore } from "./level-log-store.js";
 export type { LoadedLog, LogStore, LogUpdate } from "./log-store.js";
 export { restoreMemoryStorage } from "./log-store.js";
 export { MemoryLogDisk, MemoryLogStore } from "./memory-log-store.js";
+export { type DataDirPeek, peekDataDir } from "./peek.js";
 export type { SnapshotFileInfo } from "./snapshot-file.js";
 export {
   listSnapshotFiles,

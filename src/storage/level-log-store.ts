@@ -1,6 +1,7 @@
 // LevelLogStore: the Raft log, hard state and snapshot metadata in LevelDB (keys: see codec.ts).
 //
-// - save() writes one Ready as ONE batch with sync: true (group commit: one fsync per Ready).
+// - save() writes one batch (the node merges the Readies that waited into one: group commit, one
+//   fsync), with sync: true unless the update says it needs none.
 // - Mutations run one at a time, in call order (a promise chain), so each plan is computed on the
 //   state left by the previous one. No per-entry await: a batch is built synchronously.
 // - After a failed write the store is failed: every later mutation rejects with the same
@@ -92,7 +93,7 @@ export class LevelLogStore implements LogStore {
     this.#initial = null;
     return this.#exclusive(async () => {
       const plan = this.#shape.planSave(update);
-      await this.#write(saveOps(plan), true, "save");
+      await this.#write(saveOps(plan), update.sync !== false, "save");
       this.#shape.applySave(plan);
       if (plan.logStart !== null) void this.#purge(plan.logStart.index).catch(() => {});
     });

@@ -25,6 +25,12 @@ export interface LogUpdate {
   /** Metadata of a snapshot received from the leader (its data is staged in the snap dir), or null.
    *  Applied before `entries`. Index 0 only sets the bootstrap configuration. */
   readonly snapshot: SnapshotMeta | null;
+  /**
+   * fsync before resolving (default true). A hard state whose commit index alone changed needs
+   * none (the commit index is learned again from the leader); a later synced save makes it
+   * durable too, since saves are written in order.
+   */
+  readonly sync?: boolean;
 }
 
 export interface LoadedLog {

@@ -1,12 +1,15 @@
 // The transport's error catalogue: stable codes, the gRPC status each maps to, one table.
 
 import { status as GrpcStatus, Metadata } from "@grpc/grpc-js";
+import { idHex } from "../raft/id-format.js";
 
 export type TransportErrorCode =
   /** The other side belongs to another cluster. */
   | "RAFTKV_WRONG_CLUSTER"
   /** The sender is not in the receiver's peer map (not a member, or removed). */
   | "RAFTKV_UNKNOWN_MEMBER"
+  /** The sender was removed from the cluster: it must stop (etcd's ErrMemberRemoved). */
+  | "RAFTKV_MEMBER_REMOVED"
   /** The message was addressed to another member than the one that received it. */
   | "RAFTKV_WRONG_MEMBER"
   /** Bytes that do not decode as the contract says, or fields out of range. */
@@ -23,6 +26,7 @@ export type TransportErrorCode =
 export const TRANSPORT_ERROR_STATUS: Readonly<Record<TransportErrorCode, GrpcStatus>> = {
   RAFTKV_WRONG_CLUSTER: GrpcStatus.FAILED_PRECONDITION,
   RAFTKV_UNKNOWN_MEMBER: GrpcStatus.FAILED_PRECONDITION,
+  RAFTKV_MEMBER_REMOVED: GrpcStatus.FAILED_PRECONDITION,
   RAFTKV_WRONG_MEMBER: GrpcStatus.FAILED_PRECONDITION,
   RAFTKV_MALFORMED_MESSAGE: GrpcStatus.INVALID_ARGUMENT,
   RAFTKV_SNAPSHOT_TRUNCATED: GrpcStatus.ABORTED,
@@ -62,7 +66,10 @@ export function fromServiceError(err: unknown): TransportError {
   return new TransportError(code, e.details || e.message || String(err), { cause: err });
 }
 
-/** Member and cluster IDs print in hex, as etcd prints them. */
+/** Member and cluster IDs print in hex, as etcd prints them: 16 digits (../raft/id-format.ts). */
 export function hexId(id: number): string {
-  return `0x${id.toString(16)}`;
+  return idHex(id);
 }
+
+/** etcd's message for a member that was removed (ErrMemberRemoved). */
+export const MEMBER_REMOVED_MESSAGE = "the member has been permanently removed from the cluster";

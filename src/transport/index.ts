@@ -8,7 +8,13 @@
 // - snapshots travel in SNAPSHOT_CHUNK_BYTES (256 KiB) chunks, at most 1 MiB unflushed.
 
 export type { ProbeResponse } from "./codec.js";
-export { hexId, TRANSPORT_ERROR_STATUS, TransportError, type TransportErrorCode } from "./errors.js";
+export {
+  hexId,
+  MEMBER_REMOVED_MESSAGE,
+  TRANSPORT_ERROR_STATUS,
+  TransportError,
+  type TransportErrorCode,
+} from "./errors.js";
 export type { Logger } from "./log.js";
 export type { PeerState, PeerStats } from "./peer.js";
 export {

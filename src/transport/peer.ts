@@ -65,6 +65,8 @@ export interface LinkContext {
   readonly backoffMaxMs: number;
   readonly random: () => number;
   readonly onUnreachable: (id: NodeId) => void;
+  /** The peer refused this member as removed from the cluster. */
+  readonly onRemoved: (reportedBy: NodeId) => void;
   readonly onStateChange: (id: NodeId, state: PeerState) => void;
 }
 
@@ -239,8 +241,9 @@ export class PeerLink {
     this.#backoffMs = livedMs >= ctx.backoffMaxMs ? ctx.backoffInitialMs : this.#backoffMs;
     const delayMs = Math.round(this.#backoffMs * (0.8 + 0.4 * ctx.random()));
     this.#backoffMs = Math.min(ctx.backoffMaxMs, this.#backoffMs * 2);
-    const details =
-      err === null || err === undefined ? "stream ended by the peer" : fromServiceError(err).message;
+    const failure = err === null || err === undefined ? null : fromServiceError(err);
+    if (failure?.code === "RAFTKV_MEMBER_REMOVED") ctx.onRemoved(this.id);
+    const details = failure === null ? "stream ended by the peer" : failure.message;
     this.#warn("stream", { error: details, retryInMs: delayMs }, "stream to peer broken");
     this.#setState("backoff");
     this.#timer = setTimeout(() => this.#open(), delayMs);

@@ -36,7 +36,7 @@ import {
   isLocalMessageType,
   type ProbeResponse,
 } from "./codec.js";
-import { fromServiceError, hexId, TransportError } from "./errors.js";
+import { fromServiceError, hexId, MEMBER_REMOVED_MESSAGE, TransportError } from "./errors.js";
 import { type Logger, RateLimiter, SILENT_LOGGER } from "./log.js";
 import {
   CLUSTER_ID_METADATA_KEY,
@@ -92,6 +92,8 @@ export interface GrpcTransportOptions {
   readonly onSnapshot: (msg: Message, chunks: AsyncIterable<Buffer>) => Promise<void>;
   /** A peer's stream failed (the node calls raft.reportUnreachable). */
   readonly onUnreachable?: (id: NodeId) => void;
+  /** A peer refused this member as removed from the cluster (see markRemoved). */
+  readonly onRemoved?: (reportedBy: NodeId) => void;
   /** A peer link changed state (observability; tests wait on it). */
   readonly onPeerStateChange?: (id: NodeId, state: PeerState) => void;
   /** Messages queued per peer before further ones are dropped (default 4096). */
@@ -148,6 +150,10 @@ export class GrpcTransport {
   #rejected = 0;
   #received = 0;
   #sentOfRemovedPeers = 0;
+  /** Members removed from the cluster: refused with RAFTKV_MEMBER_REMOVED, so they stop. */
+  readonly #removedMembers = new Set<NodeId>();
+  /** Open inbound streams by sender: ended at once when the sender is removed. */
+  readonly #inbound = new Map<NodeId, Set<(err: TransportError) => void>>();
 
   constructor(opts: GrpcTransportOptions) {
     checkId(opts.clusterId, "clusterId");
@@ -192,6 +198,7 @@ export class GrpcTransport {
       backoffMaxMs: Math.max(backoffInitialMs, positive(opts.backoffMaxMs, 1000, "backoffMaxMs")),
       random: Math.random,
       onUnreachable: (id) => opts.onUnreachable?.(id),
+      onRemoved: (id) => opts.onRemoved?.(id),
       onStateChange: (id, state) => opts.onPeerStateChange?.(id, state),
     };
   }
@@ -303,6 +310,17 @@ export class GrpcTransport {
     if (link === undefined) return;
     this.#peers.delete(id);
     this.#retire(link);
+  }
+
+  /**
+   * The member was removed from the cluster for good: it is no longer a peer, its open streams
+   * end and whatever it sends later is refused with RAFTKV_MEMBER_REMOVED, which tells it to stop.
+   */
+  markRemoved(id: NodeId): void {
+    this.#removedMembers.add(id);
+    this.removePeer(id);
+    const err = removedError(id);
+    for (const end of [...(this.#inbound.get(id) ?? [])]) end(err);
   }
 
   /** Makes the peer map equal `peers` (this member, if present, is skipped). */
@@ -474,6 +492,7 @@ export class GrpcTransport {
         `raftkv: message for member ${hexId(to)} rejected (this is member ${hexId(me)}; check the peer URLs)`,
       );
     }
+    if (this.#removedMembers.has(from)) return removedError(from);
     if (!this.#peers.has(from)) {
       return new TransportError(
         "RAFTKV_UNKNOWN_MEMBER",
@@ -522,12 +541,16 @@ export class GrpcTransport {
     // Response headers tell the sender its stream is accepted.
     call.sendMetadata(new Metadata());
     let finished = false;
+    const streams = this.#inbound.get(ids.from) ?? new Set();
+    this.#inbound.set(ids.from, streams);
     const finish = (err: TransportError | null) => {
       if (finished) return;
       finished = true;
+      streams.delete(finish);
       if (err === null) callback(null, EMPTY_BUFFER);
       else callback(err.toStatus());
     };
+    streams.add(finish);
     call.on("data", (buf: Buffer) => {
       if (finished) return;
       const err = this.#receiveBatch(buf, ids.from, remote);
@@ -536,6 +559,7 @@ export class GrpcTransport {
     call.on("end", () => finish(null));
     call.on("error", () => {
       finished = true;
+      streams.delete(finish);
     });
   }
 
@@ -806,4 +830,11 @@ function clientCredentials(tls: TransportTlsOptions | undefined): ChannelCredent
 function serverCredentials(tls: TransportTlsOptions | undefined): ServerCredentials {
   if (tls === undefined) return ServerCredentials.createInsecure();
   return ServerCredentials.createSsl(tls.ca, [{ private_key: tls.key, cert_chain: tls.cert }], true);
+}
+
+function removedError(id: NodeId): TransportError {
+  return new TransportError(
+    "RAFTKV_MEMBER_REMOVED",
+    `raftkv: member ${hexId(id)}: ${MEMBER_REMOVED_MESSAGE}`,
+  );
 }

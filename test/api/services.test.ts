@@ -238,14 +238,20 @@ describe("lifecycle", () => {
   it("closes gracefully, letting a call in flight finish", async () => {
     const backend = new StubBackend();
     let finish: (value: object) => void = () => {};
+    let arrived: () => void = () => {};
+    const inFlight = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
     backend.onPropose = () =>
       new Promise((resolve) => {
         finish = resolve;
+        arrived();
       });
     const served = await serve(backend);
     cleanups.push(() => served.client.close());
     const put = served.client.put("k", "v");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The call is in flight once the backend holds it (not after a guessed delay).
+    await inFlight;
     const closed = served.server.close(true);
     finish({ header: { revision: 3 } });
     expect((await put).header?.revision).toBe(3);

@@ -277,7 +277,7 @@ describe("the raftkv client commands", () => {
     expect(await raftkv("del", "cli/a")).toBe("1\n");
     expect(await raftkv("get", "cli/", "--prefix", "--count-only")).toBe("1\n");
 
-    const members = (await raftkv("members")).trim().split("\n");
+    const members = (await raftkv("members", "-w", "simple")).trim().split("\n");
     expect(members).toHaveLength(3);
     for (const n of cluster.nodes) {
       const line = members.find((l) => l.includes(`, ${n.name}, `));
@@ -286,12 +286,12 @@ describe("the raftkv client commands", () => {
       );
     }
 
-    const status = (await raftkv("status")).trim().split("\n");
+    const status = (await raftkv("status", "-w", "simple")).trim().split("\n");
     expect(status).toHaveLength(3);
-    const leaderHex = (await cluster.memberId(leader)).toString(16);
+    const leaderHex = (await cluster.memberId(leader)).toString(16).padStart(16, "0");
     for (const [i, line] of status.entries()) {
       expect(line.startsWith(`${cluster.endpoint(cluster.nodes[i]!)}, `)).toBe(true);
-      expect(line).toContain(`leader=${leaderHex}`);
+      expect(line).toContain(`, ${leaderHex},`);
     }
 
     const txn = await new Promise<string>((resolve, reject) => {

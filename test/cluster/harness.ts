@@ -167,7 +167,15 @@ export class ProcCluster {
   }
 
   spawn(n: ProcNode, extra: readonly string[] = []): void {
-    const proc = spawn(process.execPath, this.args(n, extra), { stdio: ["ignore", "pipe", "pipe"] });
+    this.spawnWith(n, this.args(n, extra));
+  }
+
+  /** Starts the node with exactly these arguments (CLI first) and environment additions. */
+  spawnWith(n: ProcNode, args: readonly string[], env: NodeJS.ProcessEnv = {}): void {
+    const proc = spawn(process.execPath, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
     n.proc = proc;
     n.exitCode = null;
     n.exitSignal = null;

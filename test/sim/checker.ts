@@ -62,6 +62,11 @@ export interface CheckedNode {
   readonly storage: MemoryStorage;
   /** The durable state machine. */
   readonly sm: SimStateMachine;
+  /**
+   * Term of entry i in a write handed out but not yet durable (asynchronous storage writes),
+   * newest write first; undefined when no pending write holds it.
+   */
+  pendingTerm?(i: number): number | undefined;
 }
 
 /** A membership configuration as the checker models it, independently of the core. */
@@ -604,10 +609,14 @@ export class Checker {
         `node ${node.id} applies ${e.index} after ${node.sm.appliedIndex}`,
       );
     }
-    if (e.index > storage.hardState().commit || durableTerm(storage, e.index) !== e.term) {
+    // Committed: durably here, or in the commit index this node's core handed out (a commit-only
+    // hard state is written unsynced and may still be in flight when the entry, durable itself,
+    // is applied).
+    const commit = Math.max(storage.hardState().commit, this.#track(node.id).lastReadyCommit);
+    if (e.index > commit || durableTerm(storage, e.index) !== e.term) {
       throw new SafetyViolation(
         "appliedOnce",
-        `node ${node.id} applies ${e.index}/${e.term}, not durable and committed (commit ${storage.hardState().commit})`,
+        `node ${node.id} applies ${e.index}/${e.term}, not durable and committed (commit ${commit})`,
       );
     }
     const hash = entryContentHash(e);
@@ -704,5 +713,5 @@ export function termInReady(node: CheckedNode, rd: Ready, i: number): number | u
     if (i === rd.snapshot.meta.index) return rd.snapshot.meta.term;
     return i < rd.snapshot.meta.index ? undefined : 0;
   }
-  return durableTerm(node.storage, i);
+  return node.pendingTerm?.(i) ?? durableTerm(node.storage, i);
 }

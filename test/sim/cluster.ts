@@ -12,11 +12,29 @@ import {
   RaftError,
   type RaftErrorCode,
 } from "../../src/raft/index.js";
-import type { ConfChange, Message, NodeId, Ready, Status } from "../../src/raft/types.js";
+import type { ConfChange, Entry, HardState, Message, NodeId, Ready, Status } from "../../src/raft/types.js";
 import { type CheckedNode, Checker, SafetyViolation } from "./checker.js";
 import type { InFlight, SimNetwork } from "./network.js";
 import { derivedPrng, type Prng } from "./prng.js";
 import { decodeStateMachineImage, SimStateMachine } from "./state-machine.js";
+
+/** A storage write in flight (asynchronous storage writes): durable once completed. */
+export interface PendingWrite {
+  readonly entries: readonly Entry[];
+  readonly hardState: HardState | null;
+  /** The Ready's soft state (for the checker). */
+  readonly role: Ready["role"];
+  readonly term: number;
+  /** Messages to send once this write (and every earlier one) is durable. */
+  readonly messages: Message[];
+}
+
+/** Asynchronous storage writes: each Ready's write completes later, in order, at seeded times. */
+export interface AsyncStorage {
+  readonly prng: Prng;
+  /** Probability per time unit that a node's oldest pending write completes. */
+  readonly completeChance: number;
+}
 
 /** Where a crash strikes while a node handles a Ready (or "now", between two steps). */
 export type CrashPoint = "now" | "beforePersist" | "afterPersist";
@@ -47,6 +65,8 @@ export interface ClusterOptions {
   ruleChecks?: boolean;
   /** Scenario hook: drop a message at delivery when this returns true. */
   dropIf?: ((m: Message) => boolean) | undefined;
+  /** Drive the cores as src/node does: writes complete later, out of step with the loop. */
+  asyncStorage?: AsyncStorage | undefined;
 }
 
 export type Phase = "fault" | "liveness";
@@ -91,6 +111,19 @@ export class SimNode implements CheckedNode {
   /** Paused (SIGSTOP): no ticks, no input, no Ready handled; input waits in `backlog`. */
   paused = false;
   backlog: Backlogged[] = [];
+  /** Asynchronous storage: writes handed out by Readies and not yet durable, oldest first. */
+  pendingWrites: PendingWrite[] = [];
+
+  pendingTerm(i: number): number | undefined {
+    for (let k = this.pendingWrites.length - 1; k >= 0; k--) {
+      const entries = this.pendingWrites[k]!.entries;
+      const first = entries[0];
+      if (first === undefined || first.index > i) continue;
+      // A write replaces everything after its first entry.
+      return entries[i - first.index]?.term ?? 0;
+    }
+    return undefined;
+  }
 
   constructor(id: NodeId, storage: MemoryStorage) {
     this.id = id;
@@ -246,6 +279,8 @@ export class Cluster {
     this.trace(() => `n${id} CRASH${node.paused ? ` (paused, ${node.backlog.length} inputs lost)` : ""}`);
     node.raft = null;
     node.pendingCrash = null;
+    // Writes in flight are lost with the process.
+    node.pendingWrites = [];
     this.#dirty.delete(id);
     // A paused process killed: what waited in its sockets is gone, and the senders' transports
     // see the connections fail (as for a message to a node that is down).
@@ -521,6 +556,10 @@ export class Cluster {
   }
 
   #handleOneReady(node: SimNode, rd: Ready): void {
+    if (this.#opts.asyncStorage !== undefined) {
+      this.#handleOneReadyAsync(node, rd);
+      return;
+    }
     const raft = node.core;
     this.checker.checkReady(node, rd);
     for (const m of rd.messagesNoWait) this.#send(node, m);
@@ -539,6 +578,90 @@ export class Cluster {
     for (const rs of rd.readStates) this.#onReadState(node, rs.index, rs.requestCtx);
     raft.advance(rd);
     this.checker.afterAdvance(node, rd, raft.confState());
+  }
+
+  /**
+   * The node's driver (src/node): send the leader's messages, queue the write with the messages
+   * that wait for it, apply what is committed and durable, hand the Ready back. The write
+   * completes later (#completeWrite). A Ready with a snapshot waits for every earlier write and
+   * is handled in one go, as src/node does.
+   */
+  #handleOneReadyAsync(node: SimNode, rd: Ready): void {
+    const raft = node.core;
+    this.checker.checkReady(node, rd);
+    for (const m of rd.messagesNoWait) this.#send(node, m);
+    if (node.pendingCrash === "beforePersist") {
+      this.crash(node.id);
+      return;
+    }
+    if (rd.snapshot !== null) {
+      while (node.pendingWrites.length > 0) if (!this.#completeWrite(node)) return;
+      this.#persist(node, rd);
+      this.checker.afterPersist(node);
+      if (node.pendingCrash === "afterPersist") {
+        this.crash(node.id);
+        return;
+      }
+      raft.persisted(rd);
+      for (const m of rd.messages) this.#send(node, m);
+    } else if (rd.entries.length > 0 || rd.hardState !== null) {
+      node.pendingWrites.push({
+        entries: rd.entries,
+        hardState: rd.hardState,
+        role: rd.role,
+        term: rd.term,
+        messages: [...rd.messages],
+      });
+    } else if (node.pendingWrites.length > 0) {
+      node.pendingWrites[node.pendingWrites.length - 1]!.messages.push(...rd.messages);
+    } else {
+      for (const m of rd.messages) this.#send(node, m);
+    }
+    this.#apply(node, rd);
+    for (const rs of rd.readStates) this.#onReadState(node, rs.index, rs.requestCtx);
+    raft.acceptReady(rd);
+    this.checker.afterAdvance(node, rd, raft.confState());
+  }
+
+  /**
+   * The oldest pending write of the node becomes durable; its messages go out and the core hears
+   * of it. Returns false when the node crashed at that point.
+   */
+  #completeWrite(node: SimNode): boolean {
+    const w = node.pendingWrites.shift();
+    if (w === undefined) return true;
+    const storage = node.storage;
+    if (w.entries.length > 0) {
+      const asReady = { ...w, snapshot: null, committed: [], readStates: [] } as unknown as Ready;
+      this.checker.checkEntries(node, asReady);
+      storage.append(w.entries);
+    }
+    if (w.hardState !== null) {
+      this.checker.checkHardState(node, w.hardState);
+      storage.setHardState(w.hardState);
+    }
+    this.checker.afterPersist(node);
+    if (node.pendingCrash === "afterPersist") {
+      this.crash(node.id);
+      return false;
+    }
+    for (const m of w.messages) this.#send(node, m);
+    node.core.persisted({ snapshot: null, entries: w.entries });
+    return true;
+  }
+
+  /** Asynchronous storage: complete pending writes at seeded times (not while paused). */
+  completeWrites(): void {
+    const a = this.#opts.asyncStorage;
+    if (a === undefined) return;
+    for (const node of this.nodes.values()) {
+      if (!node.alive || node.paused || node.pendingWrites.length === 0) continue;
+      if (!a.prng.chance(a.completeChance)) continue;
+      // Sometimes several complete together (one fsync covering them).
+      const n = a.prng.chance(0.3) ? node.pendingWrites.length : 1;
+      for (let k = 0; k < n && node.alive; k++) if (!this.#completeWrite(node)) break;
+      if (node.alive) this.markDirty(node.id);
+    }
   }
 
   #send(node: SimNode, m: Message): void {

@@ -24,6 +24,10 @@ const BUGS: { bug: keyof PlantedBugs; profile?: TargetedProfile }[] = [
   { bug: "readWithoutReadIndex" },
   // A leader paused (SIGSTOP) with read answers in flight; generic profiles: seed 18470.
   { bug: "readAckByContext", profile: "pausedLeaderReads" },
+  // Asynchronous storage writes: acknowledging, or counting the leader's own log, before the
+  // write is durable.
+  { bug: "ackBeforeDurable" },
+  { bug: "leaderCountsUndurable" },
 ];
 /** What a run reports when no checker fired (these do not count as finding the bug). */
 const NOT_A_SAFETY_CHECK = new Set(["liveness", "error"]);

@@ -33,6 +33,12 @@ export interface PauseProfile {
   reissueChance: number;
 }
 
+/** Asynchronous storage writes: see Cluster in cluster.ts. */
+export interface AsyncStorageProfile {
+  /** Probability per time unit that a node's oldest write completes (0: synchronous writes). */
+  completeChance: number;
+}
+
 export interface Profile {
   clusterSize: 3 | 5 | 7;
   core: CoreOptions;
@@ -44,6 +50,8 @@ export interface Profile {
   /** Probability that a newly elected leader is isolated or crashed within a few ticks. */
   leaderChurnRate: number;
   pause: PauseProfile;
+  /** Storage writes complete after the Ready, out of step with the loop (as src/node does). */
+  asyncStorage: AsyncStorageProfile;
   faultTicks: number;
   maxDowntimeTicks: number;
   /** Bound on the liveness phase (see docs/sim.md). */
@@ -54,7 +62,7 @@ export interface Profile {
  * `pausePrng` is a stream of its own (the run keeps drawing pause events from it): the rest of
  * the profile, and the whole run of a seed without pauses (about half), do not depend on it.
  */
-export function randomProfile(prng: Prng, pausePrng: Prng): Profile {
+export function randomProfile(prng: Prng, pausePrng: Prng, storagePrng?: Prng): Profile {
   const clusterSize = prng.weighted([
     [3, 5],
     [5, 4],
@@ -100,10 +108,17 @@ export function randomProfile(prng: Prng, pausePrng: Prng): Profile {
     eagerReadyRate: prng.pick([1, 0.7, 0.3]),
     leaderChurnRate: prng.pick([0, 0, 0.2, 0.5]) * Math.min(chaos, 1),
     pause: randomPauses(pausePrng, electionTicks),
+    asyncStorage: randomAsyncStorage(storagePrng),
     faultTicks: prng.range(150, 600),
     maxDowntimeTicks: prng.pick([10, 50, 150]),
     livenessTicks: 60 * electionTicks,
   };
+}
+
+/** A stream of its own, like pauses: a quarter of the seeds write synchronously. */
+function randomAsyncStorage(prng: Prng | undefined): AsyncStorageProfile {
+  if (prng === undefined || prng.chance(0.25)) return { completeChance: 0 };
+  return { completeChance: prng.pick([0.05, 0.2, 0.6]) };
 }
 
 function randomPauses(prng: Prng, electionTicks: number): PauseProfile {

@@ -51,7 +51,7 @@ export class RandomRun {
   constructor(seed: number, opts: RunOptions) {
     this.prng = new Prng(seed);
     this.#pausePrng = derivedPrng(seed, 0x7061);
-    const drawn = randomProfile(this.prng.fork(1), this.#pausePrng);
+    const drawn = randomProfile(this.prng.fork(1), this.#pausePrng, derivedPrng(seed, 0x6173));
     this.profile = opts.profile === undefined ? drawn : opts.profile(drawn);
     this.#reissuePrng = derivedPrng(seed, 0x7265);
     this.#reissueRate = this.#reissuePrng.chance(0.5)
@@ -69,6 +69,10 @@ export class RandomRun {
       network,
       trace: opts.trace,
       ruleChecks: opts.ruleChecks ?? true,
+      asyncStorage:
+        p.asyncStorage.completeChance > 0
+          ? { prng: derivedPrng(seed, 0x6177), completeChance: p.asyncStorage.completeChance }
+          : undefined,
     });
     this.faultEndUnits = p.faultTicks * TICK_UNITS;
     this.cluster.trace(() => `seed ${seed} profile ${JSON.stringify(p)}`);
@@ -88,6 +92,7 @@ export class RandomRun {
   step(faults: boolean): void {
     const c = this.cluster;
     c.deliverDue(this.eager);
+    c.completeWrites();
     for (const [id, at] of this.nextTickAt) {
       if (at > c.now) continue;
       this.nextTickAt.set(id, at + (this.tickUnits.get(id) ?? TICK_UNITS));

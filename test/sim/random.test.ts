@@ -18,6 +18,8 @@ const plantedBugs = plantedFromEnv(process.env.RAFTKV_SIM_PLANT, [
   "doubleVote",
   "readWithoutReadIndex",
   "readAckByContext",
+  "ackBeforeDurable",
+  "leaderCountsUndurable",
 ] as const);
 const ruleChecks = process.env.RAFTKV_SIM_RULE_CHECKS !== "0";
 // Replaying a seed found with a targeted profile (see profile.ts).

@@ -248,14 +248,10 @@ describe.skipIf(!ready)("TLS: clients and peers (3 real nodes, etcdctl)", () => 
     const [peerPort, clientPort] = [await freePort(), await freePort()];
     // etcdctl asks the first endpoint; raftkv changes membership at the leader only.
     const leader = await cluster.waitForLeader();
-    const added = await etcdctl([`https://${cluster.endpoint(leader)}`], [
-      ...tlsArgs(),
-      "member",
-      "add",
-      "n4",
-      "--learner",
-      `--peer-urls=https://127.0.0.1:${peerPort}`,
-    ]);
+    const added = await etcdctl(
+      [`https://${cluster.endpoint(leader)}`],
+      [...tlsArgs(), "member", "add", "n4", "--learner", `--peer-urls=https://127.0.0.1:${peerPort}`],
+    );
     expect(added.stdout, added.stderr).toContain("added to cluster");
     let output = "";
     joiner = spawn(

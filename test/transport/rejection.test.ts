@@ -70,14 +70,17 @@ describe("rejection of foreign and unknown senders", () => {
     x.transport.addPeer(2, b.url);
     x.transport.send([msg({ clusterId: 0xbad, from: 5, to: 2 })]);
     await h.waiter.until(() => b.transport.stats().rejected >= 5, "five rejected streams");
-    const expected = /^raftkv: message from cluster 0xbad rejected \(this is cluster 0xc1\)$/;
+    const expected =
+      /^raftkv: message from cluster 0000000000000bad rejected \(this is cluster 00000000000000c1\)$/;
     expect(warnings(b, expected)).toHaveLength(1);
     expect(b.log.filter((l) => expected.test(l.msg)).length).toBeGreaterThanOrEqual(5); // the rest at debug
     expect(b.transport.stats().peers.get(5)?.rejected).toBeGreaterThanOrEqual(5);
     expect(b.received).toEqual([]);
     // The sender learns why, and reports the peer unreachable to its node.
     expect(x.unreachable).toContain(2);
-    expect(JSON.stringify(warnings(x, /stream to peer broken/)[0]?.obj)).toMatch(/cluster 0xbad rejected/);
+    expect(JSON.stringify(warnings(x, /stream to peer broken/)[0]?.obj)).toMatch(
+      /cluster 0000000000000bad rejected/,
+    );
     const probe = x.transport.probe(b.url);
     await expect(probe).rejects.toBeInstanceOf(TransportError);
     await expect(probe).rejects.toMatchObject({ code: "RAFTKV_WRONG_CLUSTER" });
@@ -88,11 +91,30 @@ describe("rejection of foreign and unknown senders", () => {
     const y = await h.member(9);
     y.transport.addPeer(2, b.url);
     await h.waiter.until(() => b.transport.stats().rejected >= 1, "a rejected stream");
-    expect(warnings(b, /^raftkv: message from unknown member 0x9 rejected/)).toHaveLength(1);
+    expect(warnings(b, /^raftkv: message from unknown member 0000000000000009 rejected/)).toHaveLength(1);
     expect(b.transport.stats().peers.has(9)).toBe(false);
     const err = await rawStream(b.url, { cluster: String(CLUSTER), from: "9", to: "2" }, []);
     expect(err?.code).toBe(status.FAILED_PRECONDITION);
-    expect(err?.details).toMatch(/unknown member 0x9/);
+    expect(err?.details).toMatch(/unknown member 0000000000000009/);
+  });
+
+  it("a member marked removed: its open stream ends and it hears it was removed, as etcd's ErrMemberRemoved", async () => {
+    const b = await h.member(2);
+    const removedBy: number[] = [];
+    const a = await h.member(1, { onRemoved: (by) => removedBy.push(by) });
+    h.connect(a, b);
+    a.transport.send([msg({ from: 1, to: 2, index: 5 })]);
+    await h.waiter.until(() => b.received.some((m) => m.index === 5), "a delivered while a member");
+    b.transport.markRemoved(1);
+    // No message needed: the stream a had open is ended with RAFTKV_MEMBER_REMOVED.
+    await h.waiter.until(() => removedBy.length > 0, "a told it was removed");
+    expect(removedBy[0]).toBe(2);
+    const err = await rawStream(b.url, { cluster: String(CLUSTER), from: "1", to: "2" }, []);
+    expect(err?.code).toBe(status.FAILED_PRECONDITION);
+    expect(err?.details).toBe(
+      "raftkv: member 0000000000000001: the member has been permanently removed from the cluster",
+    );
+    expect(err?.metadata.get("raftkv-error-code")).toEqual(["RAFTKV_MEMBER_REMOVED"]);
   });
 
   it("rejects messages for another member", async () => {
@@ -101,7 +123,9 @@ describe("rejection of foreign and unknown senders", () => {
     b.transport.addPeer(1, a.url);
     a.transport.addPeer(3, b.url); // the wrong URL for member 3
     await h.waiter.until(() => b.transport.stats().rejected >= 1, "a rejected stream");
-    expect(warnings(b, /^raftkv: message for member 0x3 rejected \(this is member 0x2/)).toHaveLength(1);
+    expect(
+      warnings(b, /^raftkv: message for member 0000000000000003 rejected \(this is member 0000000000000002/),
+    ).toHaveLength(1);
     await expect(a.transport.probe(b.url, { expectMemberId: 3 })).rejects.toMatchObject({
       code: "RAFTKV_WRONG_MEMBER",
     });
@@ -118,7 +142,7 @@ describe("malformed input on the peer port", () => {
 
     const garbage = await rawStream(b.url, ids, [Buffer.from([0x22, 0x7f, 0x01])]);
     expect(garbage?.code).toBe(status.INVALID_ARGUMENT);
-    expect(garbage?.details).toMatch(/^raftkv: malformed Batch from 0x1: .*overruns/);
+    expect(garbage?.details).toMatch(/^raftkv: malformed Batch from 0000000000000001: .*overruns/);
 
     // A "negative" index (2^64 - 1 as a uint64) and an unknown message type.
     const negativeIndex = Buffer.from([
@@ -138,7 +162,7 @@ describe("malformed input on the peer port", () => {
     // Batch fields that contradict the stream's metadata.
     const foreign = await rawStream(b.url, ids, [encodeBatch(0xbad, 1, 2, [])]);
     expect(foreign?.code).toBe(status.FAILED_PRECONDITION);
-    expect(foreign?.details).toMatch(/cluster 0xbad rejected/);
+    expect(foreign?.details).toMatch(/cluster 0000000000000bad rejected/);
 
     // Missing metadata.
     const anonymous = await rawStream(b.url, null, [good]);

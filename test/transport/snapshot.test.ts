@@ -151,7 +151,7 @@ describe("InstallSnapshot", () => {
     expect(await a.transport.sendSnapshot(snapMessage(1, 7), () => lazyBytes(10, 10))).toBe(false);
     expect(await a.transport.sendSnapshot(snapMessage(1, 2), () => lazyBytes(1024, 512))).toBe(false);
     expect(b.transport.stats().rejected).toBeGreaterThanOrEqual(1);
-    expect(b.log.find((l) => l.level === "warn")?.msg).toMatch(/unknown member 0x1 rejected/);
+    expect(b.log.find((l) => l.level === "warn")?.msg).toMatch(/unknown member 0000000000000001 rejected/);
     await expect(a.transport.sendSnapshot(msg({ from: 1, to: 2 }), () => lazyBytes(1, 1))).rejects.toThrow(
       TypeError,
     );

@@ -1,0 +1,118 @@
+// Where a write's time goes: starts 3 members (optionally under `node --cpu-prof`), drives one
+// put load with etcd-benchmark, then reads the leader's raftkv_write_stage_seconds histograms
+// from /metrics and prints, per stage, the mean time since the write arrived at the leader.
+//
+//   npm run build && node dist/bench/timeline.js [--clients 64] [--total 30000] [--profile DIR]
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { EtcdClient } from "../src/client/index.js";
+import { findEtcdBenchmark, runEtcdBenchmark } from "./etcd-benchmark.js";
+
+const CLI = resolve(import.meta.dirname, "../src/cli/main.js");
+const STAGES = ["proposed", "leader_persisted", "follower_acked", "committed", "applied", "answered"];
+
+function stop(p: ChildProcess): Promise<void> {
+  return new Promise((r) => {
+    if (p.exitCode !== null || p.signalCode !== null) return r();
+    p.once("exit", () => r());
+    p.kill("SIGTERM");
+    setTimeout(() => p.kill("SIGKILL"), 10_000).unref();
+  });
+}
+
+/** Mean per stage from a Prometheus text page (sum / count of each stage's histogram). */
+export function stageMeansMs(text: string): Map<string, { meanMs: number; count: number }> {
+  const out = new Map<string, { meanMs: number; count: number }>();
+  for (const stage of STAGES) {
+    const sum = new RegExp(`raftkv_write_stage_seconds_sum\\{stage="${stage}"\\} ([\\d.e+-]+)`).exec(text);
+    const count = new RegExp(`raftkv_write_stage_seconds_count\\{stage="${stage}"\\} (\\d+)`).exec(text);
+    if (sum === null || count === null) continue;
+    const n = Number(count[1]);
+    if (n > 0) out.set(stage, { meanMs: (Number(sum[1]) / n) * 1000, count: n });
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      clients: { type: "string", default: "64" },
+      total: { type: "string", default: "30000" },
+      profile: { type: "string" },
+      base: { type: "string", default: "24379" },
+    },
+  });
+  const tool = findEtcdBenchmark();
+  if (tool === null) throw new Error("etcd-benchmark not found: set ETCD_BENCHMARK");
+  const base = Number(values.base);
+  const root = mkdtempSync(join(tmpdir(), "raftkv-timeline-"));
+  const names = ["t1", "t2", "t3"];
+  const peers = names.map((n, i) => `${n}=127.0.0.1:${base + i * 10 + 1}`).join(",");
+  const procs = names.map((n, i) =>
+    spawn(
+      process.execPath,
+      [
+        ...(values.profile === undefined
+          ? []
+          : ["--cpu-prof", "--cpu-prof-dir", join(resolve(values.profile), n)]),
+        CLI,
+        ...["--name", n, "--data-dir", join(root, n), "--peers", peers, "--log-level", "warn"],
+        ...[
+          "--listen-client",
+          `127.0.0.1:${base + i * 10}`,
+          "--listen-peer",
+          `127.0.0.1:${base + i * 10 + 1}`,
+        ],
+        ...["--listen-metrics", `127.0.0.1:${base + i * 10 + 2}`],
+      ],
+      { stdio: "ignore" },
+    ),
+  );
+  const endpoints = names.map((_, i) => `127.0.0.1:${base + i * 10}`);
+  try {
+    const client = new EtcdClient(endpoints, { timeoutMs: 1000 });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await client.put("foo", "bar");
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    client.close();
+    const clients = Number(values.clients);
+    const k = {
+      label: `put${clients}`,
+      op: "put" as const,
+      clients,
+      conns: Math.min(clients, 64),
+      consistency: "l" as const,
+      total: 0,
+    };
+    const r = await runEtcdBenchmark(tool, endpoints, k, Number(values.total));
+    process.stdout.write(
+      `put, ${clients} clients: ${r.throughput} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms\n`,
+    );
+    for (let i = 0; i < names.length; i++) {
+      const text = await (await fetch(`http://127.0.0.1:${base + i * 10 + 2}/metrics`)).text();
+      const means = stageMeansMs(text);
+      if ((means.get("answered")?.count ?? 0) < 100) continue; // not the leader
+      process.stdout.write(`leader ${names[i]}: mean ms since the write arrived\n`);
+      for (const [stage, m] of means) process.stdout.write(`  ${stage.padEnd(17)} ${m.meanMs.toFixed(2)}\n`);
+    }
+  } finally {
+    await Promise.all(procs.map(stop));
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`timeline: ${(err as Error).stack}\n`);
+  process.exit(1);
+});
