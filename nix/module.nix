@@ -9,6 +9,12 @@
 #     listenPeer = "0.0.0.0:2380";
 #     advertisePeer = "10.0.0.1:2380";
 #     openFirewall = true;
+#     # TLS (etcd's flags): clients with certificates, mutual TLS between members.
+#     clientTls = { certFile = "/etc/raftkv/tls.crt"; keyFile = "/etc/raftkv/tls.key";
+#                   trustedCaFile = "/etc/raftkv/ca.crt"; clientCertAuth = true; };
+#     peerTls = { certFile = "/etc/raftkv/tls.crt"; keyFile = "/etc/raftkv/tls.key";
+#                 trustedCaFile = "/etc/raftkv/ca.crt"; clientCertAuth = true; };
+#     tlsGroup = "raftkv-tls";
 #   };
 flake:
 {
@@ -22,6 +28,38 @@ let
   inherit (lib) mkOption types;
   portOf = hostPort: lib.toInt (lib.last (lib.splitString ":" hostPort));
   hostPort = types.strMatching "[^[:space:]]+:[0-9]+";
+  # An absolute path as a string: a Nix path literal would copy a private key into the store.
+  filePath = types.nullOr (types.strMatching "/.*");
+  # etcd's TLS flags of one port (client: --cert-file ...; peer: --peer-cert-file ...).
+  tlsOptions = what: flag: {
+    certFile = mkOption {
+      type = filePath;
+      default = null;
+      description = "PEM certificate of the ${what} port (--${flag}cert-file). With keyFile: TLS on.";
+    };
+    keyFile = mkOption {
+      type = filePath;
+      default = null;
+      description = "PEM private key of certFile (--${flag}key-file).";
+    };
+    trustedCaFile = mkOption {
+      type = filePath;
+      default = null;
+      description = "PEM CA bundle that signs the other side's certificates (--${flag}trusted-ca-file).";
+    };
+    clientCertAuth = mkOption {
+      type = types.bool;
+      default = false;
+      description = "Refuse connections without a certificate signed by trustedCaFile (--${flag}client-cert-auth).";
+    };
+  };
+  tlsEnvironment =
+    prefix: t:
+    lib.optionalAttrs (t.certFile != null) { "RAFTKV_${prefix}CERT_FILE" = t.certFile; }
+    // lib.optionalAttrs (t.keyFile != null) { "RAFTKV_${prefix}KEY_FILE" = t.keyFile; }
+    // lib.optionalAttrs (t.trustedCaFile != null) { "RAFTKV_${prefix}TRUSTED_CA_FILE" = t.trustedCaFile; }
+    # A boolean flag's variable turns it on whatever its value: set it only when true.
+    // lib.optionalAttrs t.clientCertAuth { "RAFTKV_${prefix}CLIENT_CERT_AUTH" = "true"; };
 in
 {
   options.services.raftkv = {
@@ -108,6 +146,21 @@ in
       description = "Peer address told to others (default: listenPeer).";
     };
 
+    clientTls = tlsOptions "client" "";
+
+    peerTls = tlsOptions "peer" "peer-";
+
+    tlsGroup = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      example = "raftkv-tls";
+      description = ''
+        A group that may read the certificate and key files: the service runs as a transient user
+        (DynamicUser), so the files must be readable by a group it joins. Renewed files are picked
+        up without a restart (checked every RAFTKV_TLS_RELOAD_MS, 5 s).
+      '';
+    };
+
     openFirewall = mkOption {
       type = types.bool;
       default = false;
@@ -148,6 +201,8 @@ in
         // lib.optionalAttrs (cfg.join != [ ]) { RAFTKV_JOIN = lib.concatStringsSep "," cfg.join; }
         // lib.optionalAttrs (cfg.advertiseClient != null) { RAFTKV_ADVERTISE_CLIENT = cfg.advertiseClient; }
         // lib.optionalAttrs (cfg.advertisePeer != null) { RAFTKV_ADVERTISE_PEER = cfg.advertisePeer; }
+        // tlsEnvironment "" cfg.clientTls
+        // tlsEnvironment "PEER_" cfg.peerTls
         // cfg.environment;
       serviceConfig = {
         ExecStart = lib.getExe cfg.package;
@@ -163,6 +218,7 @@ in
         # cannot fix these.
         RestartPreventExitStatus = "2 3 4";
         LimitNOFILE = 65536;
+        SupplementaryGroups = lib.optional (cfg.tlsGroup != null) cfg.tlsGroup;
         NoNewPrivileges = true;
         CapabilityBoundingSet = "";
         ProtectSystem = "strict";

@@ -7,9 +7,11 @@
 //             members just because the cluster lost quorum
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import type { CertificateWatcher } from "../tls/certificates.js";
 import type { ApiBackend } from "./backend.js";
 import { parseListen } from "./listen.js";
 
@@ -19,6 +21,8 @@ export interface HttpServerOptions {
   listen: string;
   registry: Registry;
   logger?: Logger;
+  /** Serve HTTPS with these certificates (reloaded when they change). */
+  tls?: CertificateWatcher;
 }
 
 export interface HttpServer {
@@ -80,7 +84,19 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServer>
         reply(response, 404, "not found\n", "text/plain");
     }
   };
-  const server: Server = createServer(handle);
+  const watcher = options.tls;
+  let unsubscribe = (): void => undefined;
+  let server: Server;
+  if (watcher === undefined) {
+    server = createServer(handle);
+  } else {
+    const https = createHttpsServer(watcher.serverContextOptions(), handle);
+    unsubscribe = watcher.subscribe(() => {
+      const { cert, key, ca } = watcher.serverContextOptions();
+      https.setSecureContext({ cert, key, ca });
+    });
+    server = https;
+  }
   const { host, port } = parseListen(options.listen);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -90,6 +106,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServer>
         port: (server.address() as AddressInfo).port,
         close: () =>
           new Promise<void>((done) => {
+            unsubscribe();
             server.close(() => done());
             server.closeAllConnections();
           }),

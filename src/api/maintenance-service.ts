@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import type { ServerWritableStream, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { type HandlerContext, unary } from "./call.js";
+import { ETCD_API_VERSION } from "./version.js";
 import type {
   AlarmRequest,
   AlarmResponse,
@@ -38,7 +39,8 @@ export function maintenanceService(
       const node = backend.status();
       return {
         header: context.header(),
-        version: node.version,
+        // The etcd API level (clients gate features on it); raftkv's own version is in /metrics.
+        version: ETCD_API_VERSION,
         dbSize: node.dbSize,
         leader: node.leader,
         raftIndex: node.raftIndex,
@@ -136,7 +138,7 @@ async function streamSnapshot(context: HandlerContext, call: ServerWritableStrea
     const send = async (message: SnapshotResponse) => {
       if (total === 0) {
         message.header = context.header();
-        message.version = context.backend.status().version;
+        message.version = ETCD_API_VERSION;
       }
       total += message.blob.length;
       if (!call.write(message)) await drained(call);

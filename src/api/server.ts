@@ -4,7 +4,7 @@
 
 import {
   Server,
-  ServerCredentials,
+  type ServerCredentials,
   type ServerDuplexStream,
   type ServiceDefinition,
   type UntypedServiceImplementation,
@@ -12,11 +12,13 @@ import {
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import type { WatchHub } from "../kv/watch.js";
+import type { CertificateWatcher } from "../tls/certificates.js";
 import { AuthGuard, type AuthGuardOptions } from "./auth-guard.js";
 import { adminOnly, registerAuthMetrics } from "./auth-server.js";
 import { authService } from "./auth-service.js";
 import type { ApiBackend } from "./backend.js";
 import { HandlerContext, unary } from "./call.js";
+import { type ClientPort, serveClientPort } from "./client-port.js";
 import { clusterService } from "./cluster-service.js";
 import { unimplemented } from "./errors.js";
 import { healthService } from "./health-service.js";
@@ -50,8 +52,13 @@ export interface ClientServerOptions {
   maxConcurrentStreams?: number;
   /** Most operations in one txn. Default 128, as etcd. */
   maxTxnOps?: number;
-  /** Default: insecure. */
+  /**
+   * Binds grpc-js directly with these credentials: gRPC only, no JSON gateway on the port.
+   * Default: the shared client port (./client-port.ts), plain or with `tls`.
+   */
   credentials?: ServerCredentials;
+  /** Serve TLS on the client port with these (reloaded) certificates. */
+  tls?: CertificateWatcher;
   /** How long close(true) waits for calls in flight before cancelling them. Default 5000. */
   gracefulCloseMs?: number;
   /** Serves Watch from this hub (the node's applied state). */
@@ -155,15 +162,30 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   }
 
   const address = grpcBindAddress(parseListen(options.listen));
-  const credentials = options.credentials ?? ServerCredentials.createInsecure();
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
-  });
-  options.logger.info({ address, port }, "client API listening");
+  let clientPort: ClientPort | undefined;
+  let port: number;
+  if (options.credentials !== undefined) {
+    const credentials = options.credentials;
+    port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
+    });
+  } else {
+    clientPort = await serveClientPort(server, {
+      listen: options.listen,
+      tls: options.tls,
+      logger: options.logger,
+      backend: options.backend,
+      // base64 makes bytes 4/3 larger; JSON adds field names and punctuation.
+      maxBodyBytes: 2 * maxRequestBytes + 64 * 1024,
+    });
+    port = clientPort.port;
+  }
+  options.logger.info({ address, port, tls: options.tls !== undefined }, "client API listening");
 
   const gracefulCloseMs = options.gracefulCloseMs ?? DEFAULT_GRACEFUL_CLOSE_MS;
   let closing: Promise<void> | undefined;
   const close = (graceful = true): Promise<void> => {
+    const portClosed = clientPort?.close() ?? Promise.resolve();
     closing ??= new Promise<void>((resolve) => {
       if (!graceful) {
         server.forceShutdown();
@@ -179,7 +201,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
         resolve();
       });
     });
-    return closing;
+    return Promise.all([closing, portClosed]).then(() => undefined);
   };
   return { port, close };
 }

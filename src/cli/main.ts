@@ -3,6 +3,7 @@
 // members, status), a local development cluster (dev) and the benchmark (bench).
 
 import { Command, CommanderError, Option } from "commander";
+import { ETCD_API_VERSION } from "../api/version.js";
 import { ConfigError } from "../node/config.js";
 import { runBench } from "./bench.js";
 import { addClientCommands } from "./client-commands.js";
@@ -16,7 +17,7 @@ export const VERSION = "0.1.0";
 function main(argv: string[]): void {
   const program = new Command("raftkv")
     .description("A Raft-replicated, linearizable key-value store speaking the etcd v3 API")
-    .version(VERSION)
+    .version(`raftkv ${VERSION} (etcd API ${ETCD_API_VERSION})`)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 

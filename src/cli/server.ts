@@ -18,6 +18,7 @@ import { authConfigFromOptions, authOptions } from "./auth-options.js";
 import { deployConfig, deployOptions } from "./deploy-options.js";
 import { watchRemoval } from "./removal.js";
 import { withDataDir } from "./restart-options.js";
+import { tlsConfig, tlsOptions } from "./tls-options.js";
 
 function opt(flags: string, description: string, env: string, def?: string): Option {
   const o = new Option(flags, description).env(env);
@@ -35,7 +36,7 @@ export function serverOptions(): Option[] {
     opt("--data-dir <dir>", "where the log and the data live", "RAFTKV_DATA_DIR", DEFAULTS.dataDir),
     opt(
       "--listen-client <host:port>",
-      "client (etcd gRPC API) address",
+      "client address: etcd gRPC API and JSON gateway (https:// serves TLS)",
       "RAFTKV_LISTEN_CLIENT",
       DEFAULTS.listenClient,
     ),
@@ -142,6 +143,7 @@ export function serverOptions(): Option[] {
     ),
     ...deployOptions(),
     ...authOptions(),
+    ...tlsOptions(),
   ];
 }
 
@@ -199,6 +201,7 @@ export function configFromOptions(o: Record<string, unknown>): NodeConfig {
     autoCompaction: autoCompactionFromOptions(o),
     auth: authConfigFromOptions(o),
     quotaBackendBytes: quotaFromOptions(s("quotaBackendBytes")),
+    ...tlsConfig(o),
   });
 }
 

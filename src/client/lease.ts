@@ -8,6 +8,7 @@
 //   leases.close();
 
 import {
+  type ChannelCredentials,
   type ChannelOptions,
   Client,
   type ClientDuplexStream,
@@ -33,6 +34,8 @@ export interface LeaseClientOptions {
   /** Metadata sent with every call. */
   metadata?: Record<string, string>;
   channelOptions?: ChannelOptions;
+  /** Default: plain text. */
+  credentials?: ChannelCredentials;
 }
 
 interface Waiter {
@@ -54,7 +57,11 @@ export class LeaseClient {
     this.address = endpointAddress(endpoint);
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#metadata = options.metadata ?? {};
-    this.#client = new Client(this.address, credentials.createInsecure(), options.channelOptions ?? {});
+    this.#client = new Client(
+      this.address,
+      options.credentials ?? credentials.createInsecure(),
+      options.channelOptions ?? {},
+    );
   }
 
   grant(ttlSeconds: number, id = 0): Promise<LeaseGrantResponse> {

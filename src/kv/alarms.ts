@@ -1,6 +1,6 @@
 // The replicated alarm table (etcd's alarmStore): which member raised which alarm. Changed only by
 // applying an "alarm" command (Maintenance.Alarm ACTIVATE / DEACTIVATE through Raft), stored in the
-// "a" keyspace (layout.ts) in the same batch as the applied index, and carried by snapshots.
+// "x" keyspace (layout.ts) in the same batch as the applied index, and carried by snapshots.
 //
 // While any NOSPACE alarm is active the state machine refuses, on apply, every request that adds
 // data — Put, a Txn with a Put in it, LeaseGrant — with etcd's "mvcc: database space exceeded"
@@ -33,7 +33,7 @@ export interface AlarmResponse {
   alarms: AlarmMember[];
 }
 
-/** Wire numbers of AlarmType (stored in the "a" keys; stable). */
+/** Wire numbers of AlarmType (stored in the "x" keys; stable). */
 const ALARM_CODES: Readonly<Record<AlarmType, number>> = { NONE: 0, NOSPACE: 1, CORRUPT: 2 };
 const ALARM_BY_CODE = new Map<number, AlarmType>(
   (Object.keys(ALARM_CODES) as AlarmType[]).map((t) => [ALARM_CODES[t], t]),
@@ -43,7 +43,7 @@ export function alarmCode(type: AlarmType): number {
   return ALARM_CODES[type];
 }
 
-/** Decodes an "a" key (after its keyspace byte): member ID u64, alarm type u8. */
+/** Decodes an "x" key (after its keyspace byte): member ID u64, alarm type u8. */
 export function decodeAlarmKey(key: Uint8Array): AlarmMember {
   if (key.length !== 10) throw new Error(`raftkv: KV store corrupt: alarm key of ${key.length} bytes`);
   const alarm = ALARM_BY_CODE.get(key[9]!);

@@ -2,6 +2,7 @@
 // variables onto it; tests build it directly.
 
 import type { AuthTokenOptions } from "../api/auth-tokens.js";
+import type { TlsFiles } from "../tls/certificates.js";
 import type { AutoCompactionConfig } from "./auto-compaction.js";
 import type { LogFormat } from "./logger.js";
 import { peerListContradiction } from "./peer-list.js";
@@ -46,6 +47,14 @@ export interface NodeConfig {
    * leader proposes Compact. Absent or retention 0: no auto-compaction (etcd's default).
    */
   readonly autoCompaction?: AutoCompactionConfig;
+  /** Client TLS (--cert-file, --key-file, --trusted-ca-file, --client-cert-auth); absent: plain. */
+  readonly clientTls?: TlsFiles;
+  /** Peer mutual TLS (--peer-cert-file, ...); absent: plain. */
+  readonly peerTls?: TlsFiles;
+  /** Serve --listen-metrics over TLS with these files (the client port's; no client certificate asked). */
+  readonly metricsTls?: TlsFiles;
+  /** How often the TLS files are checked for changes (ms). */
+  readonly tlsReloadMs?: number;
   /** Authentication (--auth-token, --auth-token-ttl; docs/auth.md). Absent: simple tokens, 300 s. */
   readonly auth?: AuthConfig;
   /**

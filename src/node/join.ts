@@ -17,6 +17,7 @@
 // new ID, so the votes and acknowledgements of its earlier life cannot be counted twice.
 
 import { setTimeout as delay } from "node:timers/promises";
+import type { ChannelCredentials } from "@grpc/grpc-js";
 import type { WireMember } from "../api/wire.js";
 import { EtcdClient, type EtcdClientError } from "../client/index.js";
 import type { NodeId } from "../raft/index.js";
@@ -27,6 +28,7 @@ import type { Logger } from "./logger.js";
 import type { MemberInfo } from "./members.js";
 import { normalizePeerURL } from "./membership.js";
 import type { RaftKvNode } from "./node.js";
+import { peerScheme, staticClientCredentials } from "./tls.js";
 
 export interface StartPlan {
   readonly dataDir: DataDir;
@@ -120,10 +122,14 @@ export function decideJoin(input: JoinInput): JoinDecision {
 }
 
 /** Asks every endpoint (in parallel) for its status and member list; silent ones are left out. */
-export async function probeMembers(endpoints: readonly string[], timeoutMs: number): Promise<ProbeAnswer[]> {
+export async function probeMembers(
+  endpoints: readonly string[],
+  timeoutMs: number,
+  credentials?: ChannelCredentials,
+): Promise<ProbeAnswer[]> {
   const answers = await Promise.all(
     endpoints.map(async (endpoint): Promise<ProbeAnswer | null> => {
-      const client = new EtcdClient([endpoint], { timeoutMs });
+      const client = new EtcdClient([endpoint], { timeoutMs, credentials });
       try {
         const status = await client.status();
         const list = await client.memberList();
@@ -206,7 +212,10 @@ export async function prepareStart(
     endpoints,
     retryMs,
     probeTimeoutMs: Math.max(500, retryMs),
-    afterStart: endpoints.length === 0 ? null : (node) => promoteWhenCaughtUp(node, endpoints, log, retryMs),
+    afterStart:
+      endpoints.length === 0
+        ? null
+        : (node) => promoteWhenCaughtUp(node, endpoints, log, retryMs, staticClientCredentials(config)),
   };
   // A data dir says who this member is (restart): --peers and --cluster-token no longer decide it.
   return present ? restart(ctx) : join(ctx as StartContext & { state: "existing" | "auto" });
@@ -254,11 +263,11 @@ async function restart(ctx: StartContext): Promise<StartPlan> {
 async function join(ctx: StartContext & { state: "existing" | "auto" }): Promise<StartPlan> {
   const { config, log, endpoints } = ctx;
   for (let round = 1; ; round++) {
-    const answers = await probeMembers(endpoints, ctx.probeTimeoutMs);
+    const answers = await probeMembers(endpoints, ctx.probeTimeoutMs, staticClientCredentials(config));
     const decision = decideJoin({
       state: ctx.state,
       mayBootstrap: config.mayBootstrap === true,
-      selfPeerURL: `http://${config.advertisePeer}`,
+      selfPeerURL: `${peerScheme(config)}://${config.advertisePeer}`,
       initialClusterId: ctx.initialClusterId,
       initialSize: ctx.initialSize,
       bootstrapMemberId: ctx.bootstrapMemberId,
@@ -313,7 +322,10 @@ async function register(
   staleId: number | null,
   log: Logger,
 ): Promise<{ clusterId: number; memberId: number; members: Map<NodeId, MemberInfo> }> {
-  const client = new EtcdClient(endpoints, { timeoutMs: config.requestTimeoutMs + 1000 });
+  const client = new EtcdClient(endpoints, {
+    timeoutMs: config.requestTimeoutMs + 1000,
+    credentials: staticClientCredentials(config),
+  });
   try {
     if (staleId !== null) {
       log.warn(
@@ -326,7 +338,7 @@ async function register(
         if ((err as EtcdClientError).details !== "etcdserver: member not found") throw err;
       }
     }
-    const added = await client.memberAdd([`http://${config.advertisePeer}`], {
+    const added = await client.memberAdd([`${peerScheme(config)}://${config.advertisePeer}`], {
       isLearner: true,
       name: config.name,
     });
@@ -343,7 +355,11 @@ async function register(
 async function waitForMembers(ctx: StartContext): Promise<Map<NodeId, MemberInfo>> {
   if (ctx.endpoints.length === 0) return new Map();
   for (let round = 1; ; round++) {
-    const answers = await probeMembers(ctx.endpoints, ctx.probeTimeoutMs);
+    const answers = await probeMembers(
+      ctx.endpoints,
+      ctx.probeTimeoutMs,
+      staticClientCredentials(ctx.config),
+    );
     if (answers.length > 0) return membersOf(answers.flatMap((a) => a.members));
     if (round === 1 || round % 10 === 0)
       ctx.log.info({ asked: ctx.endpoints }, "waiting for a member to answer");
@@ -361,11 +377,13 @@ export function promoteWhenCaughtUp(
   endpoints: readonly string[],
   log: Logger,
   intervalMs: number,
+  credentials?: ChannelCredentials,
 ): () => Promise<void> {
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> = Promise.resolve();
-  const client = endpoints.length > 0 ? new EtcdClient(endpoints, { timeoutMs: intervalMs * 5 }) : null;
+  const client =
+    endpoints.length > 0 ? new EtcdClient(endpoints, { timeoutMs: intervalMs * 5, credentials }) : null;
   const attempt = async (): Promise<boolean> => {
     const cs = node.raft.confState();
     if (cs.voters.includes(node.memberId)) return true;

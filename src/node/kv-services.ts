@@ -1,6 +1,7 @@
 // The node-level services around the KV state machine that need Raft: leases (./leases.ts) and
 // auto-compaction (./auto-compaction.ts). Wired by ./server.ts next to the watch hub.
 
+import type { ChannelCredentials } from "@grpc/grpc-js";
 import { endpointAddress } from "../client/client.js";
 import type { KvStateMachine } from "../kv/mvcc.js";
 import { NONE } from "../raft/index.js";
@@ -28,6 +29,7 @@ export function startKvServices(
   kv: KvStateMachine,
   config: NodeConfig,
   log: Logger,
+  clientCredentials?: ChannelCredentials,
 ): KvServices {
   const electionTimeoutMs = config.tickMs * config.electionTicks;
   const isLeader = (): boolean => node.raft.role === "leader";
@@ -49,6 +51,7 @@ export function startKvServices(
     electionTimeoutMs,
     retryMs: config.tickMs,
     requestTimeoutMs: config.requestTimeoutMs,
+    clientCredentials,
     logger: log.child({ component: "lease" }),
   });
   leases.start();

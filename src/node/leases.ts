@@ -16,6 +16,7 @@
 
 import { randomInt } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
+import type { ChannelCredentials } from "@grpc/grpc-js";
 import { NodeError } from "../api/errors.js";
 import type { LeaseApi, LeaseTimeToLive } from "../api/lease-service.js";
 import { FORWARDED_METADATA } from "../api/lease-service.js";
@@ -54,6 +55,8 @@ export interface LeaseManagerOptions {
   readonly onLeadershipChange: (fn: (leader: boolean) => void) => () => void;
   /** host:port of the leader's client API, null when unknown. */
   readonly leaderClientAddress: () => string | null;
+  /** Credentials for the leader's client port (TLS); default plain text. */
+  readonly clientCredentials?: ChannelCredentials;
   readonly electionTimeoutMs: number;
   /** How often a forwarded call waiting for a leader is retried. */
   readonly retryMs: number;
@@ -340,6 +343,7 @@ export class LeaseManager implements LeaseApi {
       client = new LeaseClient(address, {
         timeoutMs: this.#o.requestTimeoutMs,
         metadata: { [FORWARDED_METADATA]: "1" },
+        credentials: this.#o.clientCredentials,
       });
       this.#forwarders.set(address, client);
     }

@@ -2,10 +2,11 @@
 // client API and HTTP endpoints. Starts from the data dir when it holds a log; bootstraps from
 // --peers when it is empty; refuses a data dir of another cluster or member.
 
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { createTokenProvider, DEFAULT_AUTH_TOKEN_TTL_SECONDS } from "../api/auth-tokens.js";
 import { startHttpServer } from "../api/http.js";
 import { startClientServer } from "../api/server.js";
+import { ETCD_API_VERSION } from "../api/version.js";
 import { WatchHub } from "../kv/watch.js";
 import { bootstrap, type NodeId } from "../raft/index.js";
 import { restoreMemoryStorage } from "../storage/index.js";
@@ -22,6 +23,7 @@ import { encodeMemberContext, type MemberInfo, MemberTable } from "./members.js"
 import { RaftKvNode } from "./node.js";
 import { openKvStateMachine } from "./open-kv.js";
 import { RemovalNotice } from "./removal.js";
+import { clientScheme, openNodeTls, peerScheme } from "./tls.js";
 
 export interface RunningNode {
   readonly node: RaftKvNode;
@@ -45,15 +47,20 @@ export async function startNode(
   // client URLs here, as a member knows only its own. Each publishes its own once it runs.
   for (const [name, url] of config.peers) {
     const id = memberIdOf(config.clusterToken, name);
-    initial.set(id, { name, peerURLs: [`http://${url}`], clientURLs: [] });
+    initial.set(id, { name, peerURLs: [`${peerScheme(config)}://${url}`], clientURLs: [] });
   }
 
   // The data dir, this member's identity and how it starts (bootstrap, restart, join): ./join.ts.
+  // Certificates first: a bad file stops the start before anything is opened.
+  const tls = openNodeTls(config, log);
   // On a full disk it waits for space, reporting it on /readyz (./disk.ts).
-  const plan = await untilSpace(() => prepareStart(config, log), config, log);
+  const plan = await untilSpace(() => prepareStart(config, log), config, log).catch((err: unknown) => {
+    tls.close();
+    throw err;
+  });
   const { dataDir, clusterId, memberId } = plan;
   dataDir.space.useLogger(log.child({ component: "disk" }));
-  const closers: (() => Promise<void>)[] = [() => dataDir.close()];
+  const closers: (() => Promise<void>)[] = [async () => tls.close(), () => dataDir.close()];
   const closeAll = async (): Promise<void> => {
     for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn({ err }, "close failed"));
   };
@@ -104,7 +111,10 @@ export async function startNode(
     // This member's own client URL is whatever it advertises now.
     const selfInfo = members.get(memberId);
     if (selfInfo !== undefined)
-      members.set(memberId, { ...selfInfo, clientURLs: [`http://${config.advertiseClient}`] });
+      members.set(memberId, {
+        ...selfInfo,
+        clientURLs: [`${clientScheme(config)}://${config.advertiseClient}`],
+      });
 
     let node: RaftKvNode | null = null;
     const transport = new GrpcTransport({
@@ -119,6 +129,7 @@ export async function startNode(
       },
       onUnreachable: (id) => node?.reportUnreachable(id),
       onRemoved: (by) => removal.notify(`member ${hex(by)} refuses it as removed`),
+      tlsFiles: tls.peer,
     });
     for (const [id, info] of members.entries()) {
       const url = info.peerURLs[0];
@@ -155,13 +166,13 @@ export async function startNode(
       logger: log,
       version: deps.version,
       random: deps.random,
-      clientURLs: [`http://${config.advertiseClient}`],
+      clientURLs: [`${clientScheme(config)}://${config.advertiseClient}`],
     });
     const started = node;
     started.start();
     closers.push(() => started.stop());
     if (plan.afterStart !== null) closers.push(plan.afterStart(started));
-    const kvServices = startKvServices(started, kv, config, log);
+    const kvServices = startKvServices(started, kv, config, log, tls.clientCredentials);
     closers.push(() => kvServices.stop());
     // A full disk, the store's size, Defragment (./disk.ts); the backend quota (./alarms.ts).
     const quotaBytes = config.quotaBackendBytes ?? DEFAULTS.quotaBackendBytes;
@@ -172,6 +183,12 @@ export async function startNode(
     closers.push(async () => quota.stop());
 
     registerIdentityMetrics(registry, started);
+    new Gauge({
+      name: "raftkv_build_info",
+      help: "raftkv's version and the etcd API level it serves (always 1)",
+      labelNames: ["version", "etcd_api_version"],
+      registers: [registry],
+    }).set({ version: deps.version, etcd_api_version: ETCD_API_VERSION }, 1);
     const client = await startClientServer({
       backend: started,
       listen: config.listenClient,
@@ -187,11 +204,17 @@ export async function startNode(
         leaseKeys: (id) => [...(kv.lease(id)?.keys ?? [])].map((name) => Buffer.from(name, "latin1")),
       },
       maintenance: disk,
+      tls: tls.client,
     });
     closers.push(() => client.close(true));
     let metricsPort: number | null = null;
     if (config.listenMetrics !== "") {
-      const http = await startHttpServer({ backend: started, listen: config.listenMetrics, registry });
+      const http = await startHttpServer({
+        backend: started,
+        listen: config.listenMetrics,
+        registry,
+        tls: tls.metrics,
+      });
       metricsPort = http.port;
       closers.push(() => http.close());
     }

@@ -22,6 +22,9 @@ import {
   type sendUnaryData,
 } from "@grpc/grpc-js";
 import type { Message, NodeId } from "../raft/types.js";
+import type { CertificateWatcher } from "../tls/certificates.js";
+import { reloadingChannelCredentials } from "../tls/grpc-credentials.js";
+import { type FrontListener, startFrontListener } from "../tls/listener.js";
 import {
   decodeBatch,
   decodeProbeRequest,
@@ -105,6 +108,12 @@ export interface GrpcTransportOptions {
   readonly backoffInitialMs?: number;
   readonly backoffMaxMs?: number;
   readonly tls?: TransportTlsOptions;
+  /**
+   * Mutual TLS from files that are reloaded when they change (--peer-cert-file, ...): the server
+   * requires a client certificate signed by the trusted CA (and logs refused handshakes); each
+   * new outgoing connection uses the newest files. Takes precedence over `tls`.
+   */
+  readonly tlsFiles?: CertificateWatcher;
 }
 
 export interface TransportStats {
@@ -134,6 +143,7 @@ export class GrpcTransport {
   readonly #dirty = new Set<PeerLink>();
   #flushScheduled = false;
   #server: Server | null = null;
+  #front: FrontListener | null = null;
   #closed = false;
   /** Totals, including traffic of peers since removed and of non-members. */
   #dropped = 0;
@@ -160,7 +170,10 @@ export class GrpcTransport {
       memberId: opts.memberId,
       logger: this.#logger,
       warnLimiter: this.#warnLimiter,
-      credentials: clientCredentials(opts.tls),
+      credentials:
+        opts.tlsFiles !== undefined
+          ? reloadingChannelCredentials(opts.tlsFiles)
+          : clientCredentials(opts.tls),
       channelOptions: channelOptions(opts.tls),
       maxQueuedMessages: positive(
         opts.maxQueuedMessagesPerPeer,
@@ -212,6 +225,7 @@ export class GrpcTransport {
     });
     this.#server = server;
     const address = parseListenAddress(this.#opts.listen);
+    if (this.#opts.tlsFiles !== undefined) return this.#startTls(server, address, this.#opts.tlsFiles);
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(address, serverCredentials(this.#opts.tls), (err, boundPort) => {
         if (err)
@@ -226,6 +240,33 @@ export class GrpcTransport {
     return { port };
   }
 
+  /** The server behind our own TLS listener, which reloads certificates and logs refusals. */
+  async #startTls(server: Server, address: string, watcher: CertificateWatcher): Promise<{ port: number }> {
+    const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+    const split = /^\[?(.*?)\]?:(\d+)$/.exec(address);
+    let front: FrontListener;
+    try {
+      front = await startFrontListener({
+        host: split?.[1] ?? "",
+        port: Number(split?.[2]),
+        tls: watcher,
+        onHttp2: (socket) => injector.injectConnection(socket),
+        logger: this.#logger,
+        what: "peer",
+      });
+    } catch (err) {
+      throw new Error(`raftkv: cannot listen for peers on ${address}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    this.#front = front;
+    this.#logger.info(
+      { listen: address, port: front.port, member: hexId(this.#opts.memberId), tls: true },
+      "raftkv: peer transport listening",
+    );
+    return { port: front.port };
+  }
+
   /** Closes every stream and the server. Queued messages are dropped. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -235,6 +276,9 @@ export class GrpcTransport {
     this.#dirty.clear();
     const server = this.#server;
     this.#server = null;
+    const front = this.#front;
+    this.#front = null;
+    if (front !== null) await front.close();
     if (server !== null) {
       // Streams are long-lived by design: a graceful shutdown would wait for the peers.
       server.forceShutdown();
@@ -248,7 +292,7 @@ export class GrpcTransport {
     checkId(id, "peer id");
     if (id === this.#opts.memberId) throw new TypeError(`raftkv: member ${hexId(id)} cannot be its own peer`);
     const address = parsePeerUrl(url);
-    if (address.scheme === "https" && this.#opts.tls === undefined) {
+    if (address.scheme === "https" && this.#opts.tls === undefined && this.#opts.tlsFiles === undefined) {
       throw new TypeError(`raftkv: peer URL ${url} asks for TLS but the transport has no TLS configuration`);
     }
     if (this.#closed) return;

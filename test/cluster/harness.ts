@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { ChannelCredentials } from "@grpc/grpc-js";
 import { EtcdClient } from "../../src/client/index.js";
 import { freePort } from "./ports.js";
 
@@ -67,6 +68,8 @@ export interface ClusterOptions {
    * system at its data dir, or restore a backup into it).
    */
   readonly prepare?: (node: ProcNode, peers: string) => void;
+  /** The test's own clients use these (client TLS); default plain text. */
+  readonly clientCredentials?: ChannelCredentials;
 }
 
 export class ProcCluster {
@@ -74,6 +77,7 @@ export class ProcCluster {
   readonly root: string;
   readonly #extra: readonly string[];
   readonly #token: string;
+  #credentials: ChannelCredentials | undefined;
   #peers = "";
   readonly #clients: EtcdClient[] = [];
   #unreap: () => void = () => undefined;
@@ -108,6 +112,7 @@ export class ProcCluster {
       o.extraArgs ?? [],
       o.token ?? "test",
     );
+    c.#credentials = o.clientCredentials;
     // If the test process dies without its afterAll, its nodes die with it.
     const reap = (): void => {
       for (const n of c.nodes) n.proc?.kill("SIGKILL");
@@ -204,7 +209,7 @@ export class ProcCluster {
   client(nodes: readonly ProcNode[] = this.nodes, timeoutMs = 5000): EtcdClient {
     const c = new EtcdClient(
       nodes.map((n) => this.endpoint(n)),
-      { timeoutMs, channelOptions: FAST_RECONNECT },
+      { timeoutMs, channelOptions: FAST_RECONNECT, credentials: this.#credentials },
     );
     this.#clients.push(c);
     return c;
@@ -217,7 +222,11 @@ export class ProcCluster {
     const clientOf = (n: ProcNode): EtcdClient => {
       let c = clients.get(n);
       if (c === undefined) {
-        c = new EtcdClient([this.endpoint(n)], { timeoutMs: 1000, channelOptions: FAST_RECONNECT });
+        c = new EtcdClient([this.endpoint(n)], {
+          timeoutMs: 1000,
+          channelOptions: FAST_RECONNECT,
+          credentials: this.#credentials,
+        });
         clients.set(n, c);
       }
       return c;

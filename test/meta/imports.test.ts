@@ -1,4 +1,5 @@
-// Architecture checks: imports flow one way (cli → node → {api, kv, transport, storage} → raft),
+// Architecture checks: imports flow one way (cli → node → {api, kv, transport, storage} → raft;
+// src/tls is a leaf beside raft that the layers above may use),
 // src/raft imports nothing outside itself, and there are no import cycles.
 
 import { readdirSync, readFileSync } from "node:fs";
@@ -59,6 +60,7 @@ describe("architecture", () => {
   it("layers import only downward", () => {
     const rank: Record<string, number> = {
       raft: 0,
+      tls: 0,
       storage: 1,
       kv: 1,
       transport: 1,
