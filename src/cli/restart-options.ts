@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import { ConfigError, DEFAULTS, hostPort } from "../node/config.js";
 import { hex } from "../node/ids.js";
 import { readStoredMember, type StoredMember } from "../node/stored-member.js";
+import { isNoSpaceError } from "../storage/disk-space.js";
 
 /** A flag contradicts the data dir. Exit code 3, as the data dir's own identity check. */
 export class DataDirConflictError extends ConfigError {
@@ -116,6 +117,16 @@ export async function withDataDir(
   o: Readonly<Record<string, unknown>>,
   given: ReadonlySet<string>,
 ): Promise<Record<string, unknown>> {
-  const stored = await readStoredMember(String(o.dataDir ?? DEFAULTS.dataDir));
+  const dataDir = String(o.dataDir ?? DEFAULTS.dataDir);
+  let stored: StoredMember | null;
+  try {
+    stored = await readStoredMember(dataDir);
+  } catch (err) {
+    // A full disk can keep LevelDB from opening here: go on with the flags as given. The node's
+    // own open waits for space (reporting it on /readyz) and checks the data dir's identity then.
+    if (!isNoSpaceError(err)) throw err;
+    process.stderr.write(`raftkv: ${dataDir}: no space left on device; starting from the flags given\n`);
+    return { ...o };
+  }
   return stored === null ? { ...o } : reconcileWithDataDir(o, given, stored);
 }

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EtcdClient } from "../../src/client/index.js";
+import { SNAPSHOT_VERSION } from "../../src/kv/snapshot-format.js";
 import { CLI, ProcCluster } from "./harness.js";
 
 interface Status {
@@ -61,7 +62,7 @@ describe("backup and restore (raftkv snapshot status / restore)", () => {
     const status = JSON.parse(raftkv(["snapshot", "status", file, "-w", "json"])) as Status;
     expect(status.revision).toBeGreaterThan(200);
     expect(status.totalKey).toBeGreaterThan(0);
-    expect(status.version).toBe(1);
+    expect(status.version).toBe(SNAPSHOT_VERSION);
     expect(status.totalSize % 512).toBe(32);
     const table = raftkv(["snapshot", "status", file]);
     expect(table).toContain("REVISION");
