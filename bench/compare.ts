@@ -21,7 +21,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { EtcdClient } from "../src/client/index.js";
 import {
   type BenchCase,
   findEtcdBenchmark,
@@ -31,6 +30,7 @@ import {
   runEtcdBenchmark,
 } from "./etcd-benchmark.js";
 import { bench } from "./load.js";
+import { stopProcess, waitWritable } from "./procs.js";
 
 const CLI = resolve(import.meta.dirname, "../src/cli/main.js");
 
@@ -114,25 +114,6 @@ function startEtcd(root: string, base: number): Cluster {
   return { name: "etcd", endpoints: names.map((_, i) => `127.0.0.1:${base + i * 10}`), procs };
 }
 
-async function waitHealthy(c: Cluster, timeoutMs = 30_000): Promise<void> {
-  const client = new EtcdClient(c.endpoints, { timeoutMs: 1000 });
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      try {
-        await client.put("foo", "bar");
-        return;
-      } catch (err) {
-        if (Date.now() > deadline)
-          throw new Error(`${c.name} did not become ready: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  } finally {
-    client.close();
-  }
-}
-
 /** User + system CPU time of the processes so far, in µs (from /proc; 0 where unreadable). */
 function cpuUs(procs: readonly ChildProcess[]): number {
   let ticks = 0;
@@ -158,20 +139,6 @@ function rssMiB(p: ChildProcess): number {
   } catch {
     return 0;
   }
-}
-
-async function stop(c: Cluster): Promise<void> {
-  await Promise.all(
-    c.procs.map(
-      (p) =>
-        new Promise<void>((r) => {
-          if (p.exitCode !== null || p.signalCode !== null) return r();
-          p.once("exit", () => r());
-          p.kill("SIGTERM");
-          setTimeout(() => p.kill("SIGKILL"), 10_000).unref();
-        }),
-    ),
-  );
 }
 
 async function runNodeLoad(c: Cluster, k: Case, total: number): Promise<Result> {
@@ -277,7 +244,7 @@ async function main(): Promise<void> {
   try {
     clusters.push(startRaftkv(root, 22379, profileDir));
     if (values.only !== "raftkv") clusters.push(startEtcd(root, 32379));
-    await Promise.all(clusters.map((c) => waitHealthy(c)));
+    await Promise.all(clusters.map((c) => waitWritable(c.endpoints)));
     for (const c of clusters) {
       report.results[c.name] = {};
       report.cpuUsPerRequest[c.name] = {};
@@ -310,7 +277,7 @@ async function main(): Promise<void> {
     }
     for (const c of clusters) report.rssMiB[c.name] = c.procs.map(rssMiB);
   } finally {
-    await Promise.all(clusters.map(stop));
+    await Promise.all(clusters.flatMap((c) => c.procs.map(stopProcess)));
     rmSync(root, { recursive: true, force: true });
   }
   if (values.chart !== undefined) {

@@ -5,11 +5,10 @@
 //
 //   npm run build && node dist/bench/single.js [--runs 3] [--scale 1] [--tmpfs /dev/shm]
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { EtcdClient } from "../src/client/index.js";
 import {
   type BenchCase,
   findEtcdBenchmark,
@@ -18,6 +17,7 @@ import {
   type Result,
   runEtcdBenchmark,
 } from "./etcd-benchmark.js";
+import { stopProcess, waitWritable } from "./procs.js";
 
 const CLI = resolve(import.meta.dirname, "../src/cli/main.js");
 const CEILING = resolve(import.meta.dirname, "grpc-ceiling.js");
@@ -27,33 +27,6 @@ const CASES: BenchCase[] = [
   { label: "put64", op: "put", clients: 64, conns: 64, consistency: "l", total: 30000 },
   { label: "range-s64", op: "range", clients: 64, conns: 64, consistency: "s", total: 40000 },
 ];
-
-async function waitPut(endpoint: string): Promise<void> {
-  const client = new EtcdClient([endpoint], { timeoutMs: 1000 });
-  const deadline = Date.now() + 20_000;
-  try {
-    for (;;) {
-      try {
-        await client.put("foo", "bar");
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw new Error(`${endpoint} not ready: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  } finally {
-    client.close();
-  }
-}
-
-function stop(p: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    if (p.exitCode !== null || p.signalCode !== null) return r();
-    p.once("exit", () => r());
-    p.kill("SIGTERM");
-    setTimeout(() => p.kill("SIGKILL"), 10_000).unref();
-  });
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -89,7 +62,7 @@ async function main(): Promise<void> {
   ];
   const out: Record<string, Record<string, Result>> = {};
   try {
-    await Promise.all(systems.map((s) => waitPut(s.endpoint)));
+    await Promise.all(systems.map((s) => waitWritable([s.endpoint], 20_000)));
     for (const k of CASES) {
       const per: Record<string, Result[]> = {};
       for (let r = 0; r < Number(values.runs); r++) {
@@ -112,7 +85,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await Promise.all(procs.map(stop));
+    await Promise.all(procs.map(stopProcess));
     rmSync(dir, { recursive: true, force: true });
   }
   const [a, b] = systems.map((s) => out[s.name]!);

@@ -4,25 +4,16 @@
 //
 //   npm run build && node dist/bench/timeline.js [--clients 64] [--total 30000] [--profile DIR]
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { EtcdClient } from "../src/client/index.js";
 import { findEtcdBenchmark, MEMBER_ENV, runEtcdBenchmark } from "./etcd-benchmark.js";
+import { stopProcess, waitWritable } from "./procs.js";
 
 const CLI = resolve(import.meta.dirname, "../src/cli/main.js");
 const STAGES = ["proposed", "leader_persisted", "follower_acked", "committed", "applied", "answered"];
-
-function stop(p: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    if (p.exitCode !== null || p.signalCode !== null) return r();
-    p.once("exit", () => r());
-    p.kill("SIGTERM");
-    setTimeout(() => p.kill("SIGKILL"), 10_000).unref();
-  });
-}
 
 /** Mean per stage from a Prometheus text page (sum / count of each stage's histogram). */
 export function stageMeansMs(text: string): Map<string, { meanMs: number; count: number }> {
@@ -74,18 +65,7 @@ async function main(): Promise<void> {
   );
   const endpoints = names.map((_, i) => `127.0.0.1:${base + i * 10}`);
   try {
-    const client = new EtcdClient(endpoints, { timeoutMs: 1000 });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        await client.put("foo", "bar");
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    client.close();
+    await waitWritable(endpoints);
     const clients = Number(values.clients);
     const k = {
       label: `put${clients}`,
@@ -107,7 +87,7 @@ async function main(): Promise<void> {
       for (const [stage, m] of means) process.stdout.write(`  ${stage.padEnd(17)} ${m.meanMs.toFixed(2)}\n`);
     }
   } finally {
-    await Promise.all(procs.map(stop));
+    await Promise.all(procs.map(stopProcess));
     rmSync(root, { recursive: true, force: true });
   }
 }
