@@ -141,6 +141,29 @@ export interface KvStateMachineOptions {
    * disk (a LevelDB range compaction of the history keyspaces).
    */
   onCompacted?: (revision: number) => void;
+  /**
+   * Bytes of values the value cache in front of LevelDB may hold (values of versions not yet
+   * written to LevelDB are held besides, until their batch is written). Default
+   * DEFAULT_VALUE_CACHE_BYTES; 0 keeps no value in memory once it is written.
+   */
+  valueCacheBytes?: number;
+}
+
+/** Default bound of the value cache: --value-cache-bytes. */
+export const DEFAULT_VALUE_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** What the state machine holds in memory (/metrics). */
+export interface KvMemoryStats {
+  /** Live keys in the in-memory key index. */
+  readonly indexEntries: number;
+  /** Bytes of values in the value cache. */
+  readonly cacheBytes: number;
+  /** Values in the value cache. */
+  readonly cacheEntries: number;
+  /** Value lookups answered from memory since open. */
+  readonly cacheHits: number;
+  /** Value lookups that read LevelDB since open. */
+  readonly cacheMisses: number;
 }
 
 /**
@@ -300,6 +323,11 @@ export class KvStateMachine {
   /** Number of live keys. */
   get size(): number {
     return this.#tree.size;
+  }
+
+  /** The key index and the value cache (placeholder until values move out of memory). */
+  memoryStats(): KvMemoryStats {
+    return { indexEntries: this.#tree.size, cacheBytes: 0, cacheEntries: 0, cacheHits: 0, cacheMisses: 0 };
   }
 
   /** True when the store holds an interrupted snapshot import. */
