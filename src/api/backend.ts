@@ -59,8 +59,11 @@ export interface NodeStatus {
 
 /** The read side of the KV state machine the API serves directly (KvStateMachine has this shape). */
 export interface KvReader {
-  /** Serves a validated range request at the latest revision from memory (KvError on bad revisions). */
-  range(req: RangeRequest): RangeResponse;
+  /**
+   * Serves a validated range request at the latest revision (KvError on bad revisions):
+   * synchronously when every value it returns is in memory.
+   */
+  range(req: RangeRequest): RangeResponse | Promise<RangeResponse>;
   /** Serves a range request at any revision still held (a past one from disk). */
   rangeAt(req: RangeRequest): Promise<RangeResponse>;
   /** Current store revision. */
@@ -69,6 +72,8 @@ export interface KvReader {
   readonly compactedRevision: number;
   /** Hash of the local KV store (Maintenance.Hash/HashKV). */
   hashKV(): number | Promise<number>;
+  /** The hash and the revision it covers, when the store can say (else: revision read before). */
+  hashKVAt?(): Promise<{ hash: number; revision: number }>;
   /** Resolves once history below `revision` is physically removed (Compact with physical). */
   waitCompaction?(revision: number): Promise<void>;
   /** Active alarms of a type (every alarm for "NONE"), from the replicated state. */

@@ -34,6 +34,13 @@ export function maintenanceService(
 ): UntypedServiceImplementation {
   const backend = context.backend;
   const headerOnly = (): HeaderOnlyResponse => ({ header: context.header() });
+  /** The hash and the revision it covers (the store's own pairing when it has one). */
+  const hashWithRevision = async (): Promise<{ hash: number; revision: number }> => {
+    const kv = backend.kv;
+    if (kv.hashKVAt !== undefined) return kv.hashKVAt();
+    const revision = kv.revision;
+    return { hash: await kv.hashKV(), revision };
+  };
   return {
     Status: unary(context, SERVICE, "Status", (): StatusResponse => {
       const node = backend.status();
@@ -60,15 +67,13 @@ export function maintenanceService(
       };
     }),
     Hash: unary(context, SERVICE, "Hash", async (): Promise<HashResponse> => {
-      const revision = backend.kv.revision;
-      const hash = await backend.kv.hashKV();
+      const { hash, revision } = await hashWithRevision();
       return { header: context.header(revision), hash };
     }),
     HashKV: unary(context, SERVICE, "HashKV", async (_request: HashKVRequest): Promise<HashKVResponse> => {
       // The hash covers the newest revision; a request for an older one gets the newest too and
       // hashRevision says which (clients compare hashes at equal hashRevision).
-      const revision = backend.kv.revision;
-      const hash = await backend.kv.hashKV();
+      const { hash, revision } = await hashWithRevision();
       const compactRevision = backend.kv.compactedRevision;
       return { header: context.header(revision), hash, compactRevision, hashRevision: revision };
     }),

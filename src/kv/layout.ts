@@ -13,9 +13,12 @@
 //                                       then revision order, for reads at a past revision and
 //                                       compaction. esc() doubles 00 as 00 FF, so keys order as
 //                                       their bytes and a key's entries are contiguous.
-//   "k" + key                           main + sub of the key's live version (absent when the key
-//                                       is deleted): rebuilds the in-memory latest index at open
-//                                       without reading history.
+//   "k" + key                           the key's live version (absent when the key is deleted):
+//                                       main u64 | sub u32 | createRevision u64 | version u64 |
+//                                       lease f64 | value length u32 (40 bytes): rebuilds the
+//                                       in-memory key index at open without reading the records.
+//                                       Stores written before the index left memory hold main +
+//                                       sub only (12 bytes); opening reads those keys' records.
 //   "n" + member id u64                 member metadata (JSON {name, peerURLs, clientURLs}),
 //                                       written with the membership-change entry that set it.
 //   "l" + lease id u64                  a live lease: granted TTL u64 | checkpointed remaining TTL
@@ -169,6 +172,28 @@ export function alarmKey(memberId: number, alarmCode: number): Buffer {
   buf[0] = ALARM;
   writeU64(buf, memberId, 1);
   buf[9] = alarmCode;
+  return buf;
+}
+
+/** Length of a "k" value that carries the whole index entry (12: revision only, older stores). */
+export const LATEST_VALUE_BYTES = 40;
+
+/** A "k" value: the live version's revision first (so a 12-byte reader still finds its record). */
+export function latestValue(
+  main: number,
+  sub: number,
+  createRevision: number,
+  version: number,
+  lease: number,
+  valueLength: number,
+): Buffer {
+  const buf = Buffer.allocUnsafe(LATEST_VALUE_BYTES);
+  writeU64(buf, main, 0);
+  buf.writeUInt32BE(sub, 8);
+  writeU64(buf, createRevision, 12);
+  writeU64(buf, version, 20);
+  buf.writeDoubleBE(lease, 28);
+  buf.writeUInt32BE(valueLength, 36);
   return buf;
 }
 

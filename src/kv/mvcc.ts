@@ -3,9 +3,24 @@
 // Every write request (Put, DeleteRange, a Txn that changes something) makes ONE new main
 // revision; each key it changes gets a sub-revision within it (0, 1, ... in order). All versions
 // are kept in LevelDB by revision (layout.ts) until compaction, so reads at past revisions, watch
-// replay and compaction work from the same data. The LATEST version of every live key is also
-// held in memory, in a B-tree ordered by key bytes, so reads at the latest revision and txn
-// compares are synchronous. It is rebuilt at open from the "k" keyspace.
+// replay and compaction work from the same data.
+//
+// Memory holds the KEY INDEX: per live key, in a B-tree ordered by key bytes, its latest version's
+// revision (main, sub), create revision, version, lease and value length (a Live), but not the
+// value. Values live in LevelDB (the version's "r" record) and in a bounded cache in front of it
+// (--value-cache-bytes). Opening rebuilds the index from the "k" keyspace alone, which carries the
+// same fields, so start time grows with the key count, not the data.
+//
+// Where a value is needed:
+// - reads at the latest revision scan the index synchronously; values not in memory are read from
+//   a LevelDB snapshot taken in the same synchronous step (so a concurrent apply or compaction
+//   cannot tear the view): a read whose values are all cached answers synchronously;
+// - an apply that decides on a value (a txn VALUE compare, a put with ignore_value, a txn range
+//   sorted by value) loads those values before it runs the command; values it only returns
+//   (prev_kv, a txn's ranges) are filled in after the batch is written, from the versions' records;
+// - a watch event's prev_kv carries the value only when it was in memory (prevKvUnloaded otherwise:
+//   the watch hub replays such a watcher from history).
+// A version's value stays pinned in memory until its batch is in LevelDB, then joins the cache.
 //
 // Invariants:
 // - appliedIndex is the last Raft index whose changes are in LevelDB; entries at or below it are
@@ -14,8 +29,10 @@
 // - revision >= 1 (1 = the empty store, as in etcd); compactedRevision <= revision.
 // - Applying is deterministic: same entries, same state and results on every node. No clock, no
 //   randomness, no iteration over unordered collections.
-// - apply() mutates the in-memory index synchronously, then writes one LevelDB batch; reads in
-//   between see the new state, which is committed in Raft even before it is in LevelDB.
+// - apply() mutates the in-memory index, then writes one LevelDB batch; reads in between see the
+//   new state, which is committed in Raft even before it is in LevelDB.
+// - A Live without a value in memory is in LevelDB (its batch was written); a version is only
+//   removed from LevelDB by compaction once it is superseded, never while it is live.
 
 import { createRequire } from "node:module";
 import type BTreeModule from "sorted-btree";
@@ -49,9 +66,11 @@ import {
   historyPrefix,
   isLayoutKey,
   LATEST_RANGE,
+  LATEST_VALUE_BYTES,
   LAYOUT_VERSION,
   LEASE_RANGE,
   latestKey,
+  latestValue,
   MEMBER_RANGE,
   META_APPLIED,
   META_COMPACT_DONE,
@@ -61,15 +80,23 @@ import {
   META_REVISION,
   META_SYNC,
   memberKey,
+  REVISION_BYTES,
   readU64,
-  revisionBytes,
   revisionKey,
   revisionKeyOf,
   splitHistoryKey,
   u64Bytes,
 } from "./layout.js";
 import { type Lease, type LeaseChanges, LeaseTable } from "./lease.js";
-import { boundsEmpty, collectLimit, EMPTY_BYTES, finishRange, type KeyBounds, keyBounds } from "./range.js";
+import {
+  boundsEmpty,
+  collectLimit,
+  EMPTY_BYTES,
+  finishRange,
+  type KeyBounds,
+  keyBounds,
+  sortsByValue,
+} from "./range.js";
 import { readSnapshot, SnapshotWriter } from "./snapshot-format.js";
 import type {
   CompactionRequest,
@@ -250,10 +277,61 @@ function copyBytes(bytes: Buffer): Buffer {
   return bytes.length === 0 ? EMPTY_BYTES : Buffer.from(bytes);
 }
 
+/**
+ * A live key's latest version in the key index: everything reads and compares need but the value.
+ * One object per version (a new version replaces it in the tree).
+ */
+class Live {
+  /** The value when it is in memory: pinned until the version's batch is written, then cached. */
+  value: Buffer | undefined;
+
+  constructor(
+    readonly mod: number,
+    readonly sub: number,
+    readonly create: number,
+    readonly version: number,
+    readonly lease: number,
+    /** Length of the value. */
+    readonly size: number,
+    value: Buffer | undefined,
+  ) {
+    this.value = value;
+  }
+}
+
+/** What a cached value costs besides its bytes (the record buffer's header, the Buffer object). */
+const CACHE_ENTRY_COST = 96;
+
+function cacheCost(live: Live): number {
+  return live.size + CACHE_ENTRY_COST;
+}
+
+/** A read's record is gone: a compaction removed a version the read had seen live (no snapshot). */
+class RecordRaced extends Error {}
+
+/** Whether a range reads values: to return them, or to sort by them (keys_only may still sort). */
+function wantsValues(req: RangeRequest): boolean {
+  return !req.countOnly && (!req.keysOnly || sortsByValue(req));
+}
+
 export class KvStateMachine {
   readonly #db: KvDatabase;
   readonly #leaseExists: (id: number) => boolean;
-  #tree: BTree<string, KeyValue> = new BTree<string, KeyValue>();
+  #tree: BTree<string, Live> = new BTree<string, Live>();
+  readonly #cacheLimit: number;
+  /** Lives whose (written) value is cached, least recently used first. */
+  #cache = new Set<Live>();
+  #cacheBytes = 0;
+  #cacheHits = 0;
+  #cacheMisses = 0;
+  /** Lives the apply in progress created: their values are pinned until its batch is written. */
+  #unwritten: Live[] = [];
+  /** Values loaded for the command being applied (a VALUE compare, ignore_value, a value sort). */
+  readonly #prepared = new Map<Live, Buffer>();
+  /** kvs in this batch's results whose values are read once the batch is written. */
+  #fills = new Map<KeyValue, Live>();
+  /** Settles when the apply in progress ends. */
+  #applyDone: Promise<void> = Promise.resolve();
   #appliedIndex = 0;
   #revision = 1;
   #compactedRevision = 0;
@@ -282,6 +360,9 @@ export class KvStateMachine {
   private constructor(db: KvDatabase, options: KvStateMachineOptions) {
     this.#db = db;
     this.#leaseExists = options.leaseExists ?? ((id) => this.#leases.has(id));
+    const limit = options.valueCacheBytes ?? DEFAULT_VALUE_CACHE_BYTES;
+    if (!(limit >= 0)) throw new RangeError(`raftkv: value cache of ${limit} bytes`);
+    this.#cacheLimit = limit;
     this.#compactor = new Compactor(db, {
       done: 0,
       onError: options.onBackgroundError,
@@ -325,9 +406,15 @@ export class KvStateMachine {
     return this.#tree.size;
   }
 
-  /** The key index and the value cache (placeholder until values move out of memory). */
+  /** The key index and the value cache. */
   memoryStats(): KvMemoryStats {
-    return { indexEntries: this.#tree.size, cacheBytes: 0, cacheEntries: 0, cacheHits: 0, cacheMisses: 0 };
+    return {
+      indexEntries: this.#tree.size,
+      cacheBytes: this.#cacheBytes,
+      cacheEntries: this.#cache.size,
+      cacheHits: this.#cacheHits,
+      cacheMisses: this.#cacheMisses,
+    };
   }
 
   /** True when the store holds an interrupted snapshot import. */
@@ -347,11 +434,17 @@ export class KvStateMachine {
    */
   async apply(entries: readonly CommittedEntry[]): Promise<Map<RequestId, KvResult | KvError>> {
     this.#enter("applying");
+    let finished!: () => void;
+    this.#applyDone = new Promise((resolve) => {
+      finished = resolve;
+    });
     try {
       const results = new Map<RequestId, KvResult | KvError>();
       const ops: BatchOp[] = [];
       this.#events = [];
       this.#compactionApplied = 0;
+      this.#fills = new Map();
+      this.#unwritten = [];
       let index = this.#appliedIndex;
       try {
         for (const entry of entries) {
@@ -362,7 +455,10 @@ export class KvStateMachine {
           if (entry.members) this.#updateMembers(entry.members, ops);
           if (entry.data.length === 0) continue;
           const command = decodeCommand(entry.data);
+          const needed = this.#valuesNeeded(command);
+          if (needed !== undefined) await this.#prepare(needed);
           const result = this.#applyCommand(command, ops);
+          this.#prepared.clear();
           if (result !== undefined) results.set(command.id, result);
         }
       } catch (err) {
@@ -376,12 +472,186 @@ export class KvStateMachine {
       );
       await this.#write(ops);
       this.#appliedIndex = index;
-      if (this.#compactionApplied > 0) this.#compactor.schedule(this.#compactionApplied);
+      this.#cacheWritten();
       this.#emit(false);
+      // Before this batch's compaction starts: the versions to read were live in the batch.
+      await this.#fillResults();
+      if (this.#compactionApplied > 0) this.#compactor.schedule(this.#compactionApplied);
       return results;
     } finally {
+      this.#prepared.clear();
       this.#state = "idle";
+      finished();
     }
+  }
+
+  /**
+   * The Lives whose values `command` decides on and that are not in memory: VALUE compares,
+   * ignore_value puts and value-sorted ranges, in every branch of a txn (decided before it runs).
+   */
+  #valuesNeeded(command: Command): Live[] | undefined {
+    let needed: Live[] | undefined;
+    const need = (live: Live | undefined): void => {
+      if (live !== undefined && live.value === undefined) (needed ??= []).push(live);
+    };
+    const needRange = (key: Buffer, rangeEnd: Buffer): void => {
+      this.#scan(keyBounds(key, rangeEnd), (_name, live) => {
+        need(live);
+        return true;
+      });
+    };
+    const visitTxn = (txn: TxnRequest): void => {
+      for (const c of txn.compare) if (c.target === "VALUE") needRange(c.key, c.rangeEnd);
+      for (const ops of [txn.success, txn.failure]) {
+        for (const op of ops) {
+          if (op.requestPut?.ignoreValue) need(this.#tree.get(op.requestPut.key.toString("latin1")));
+          if (op.requestRange && sortsByValue(op.requestRange)) {
+            needRange(op.requestRange.key, op.requestRange.rangeEnd);
+          }
+          if (op.requestTxn) visitTxn(op.requestTxn);
+        }
+      }
+    };
+    if (command.kind === "put") {
+      if (command.request.ignoreValue) need(this.#tree.get(command.request.key.toString("latin1")));
+    } else if (command.kind === "txn") {
+      visitTxn(command.request);
+    }
+    return needed;
+  }
+
+  /** Reads the values a command needs before it runs (nothing else changes the index meanwhile). */
+  async #prepare(needed: readonly Live[]): Promise<void> {
+    const values = await this.#readValues(needed, undefined);
+    needed.forEach((live, i) => {
+      const value = values[i]!;
+      this.#prepared.set(live, value);
+      if (live.value === undefined) this.#cacheAdd(live, value);
+    });
+    this.#evict();
+  }
+
+  /** The value of a Live the running command decides on (loaded by #prepare when not cached). */
+  #valueNow(live: Live): Buffer {
+    const value = live.value ?? this.#prepared.get(live);
+    if (value === undefined) throw new Error("raftkv: a value needed by an apply was not loaded");
+    return value;
+  }
+
+  /** The batch is written: its versions' values leave the pinned set for the cache. */
+  #cacheWritten(): void {
+    for (const live of this.#unwritten) {
+      if (live.value === undefined) continue; // superseded within the batch
+      this.#cache.add(live);
+      this.#cacheBytes += cacheCost(live);
+    }
+    this.#unwritten = [];
+    this.#evict();
+  }
+
+  #cacheAdd(live: Live, value: Buffer): void {
+    live.value = value;
+    this.#cache.add(live);
+    this.#cacheBytes += cacheCost(live);
+  }
+
+  /** Drops least recently used values until the cache is within its bound. */
+  #evict(): void {
+    if (this.#cacheBytes <= this.#cacheLimit) return;
+    for (const live of this.#cache) {
+      if (this.#cacheBytes <= this.#cacheLimit) return;
+      this.#cache.delete(live);
+      this.#cacheBytes -= cacheCost(live);
+      live.value = undefined;
+    }
+  }
+
+  /** A version left the index (superseded or deleted): its value leaves memory. */
+  #retire(live: Live): void {
+    if (this.#cache.delete(live)) this.#cacheBytes -= cacheCost(live);
+    live.value = undefined;
+  }
+
+  #resetCache(): void {
+    this.#cache = new Set();
+    this.#cacheBytes = 0;
+    this.#unwritten = [];
+  }
+
+  /** Reads the values of results (prev_kv, txn ranges) that were not in memory at apply time. */
+  async #fillResults(): Promise<void> {
+    if (this.#fills.size === 0) return;
+    const fills = this.#fills;
+    this.#fills = new Map();
+    try {
+      await this.#fill(fills, undefined);
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  /**
+   * Sets the value of each kv from its version's record (or from memory, if it got there). With a
+   * LevelDB snapshot taken when the kvs were collected, the records are certain to be there.
+   */
+  async #fill(fills: Map<KeyValue, Live>, snapshot: KvSnapshot | undefined, reader = false): Promise<void> {
+    try {
+      const kvs: KeyValue[] = [];
+      const lives: Live[] = [];
+      for (const [kv, live] of fills) {
+        if (live.value !== undefined) {
+          kv.value = live.value;
+        } else {
+          kvs.push(kv);
+          lives.push(live);
+        }
+      }
+      const values = await this.#readValues(lives, snapshot, reader);
+      kvs.forEach((kv, i) => {
+        kv.value = values[i]!;
+      });
+      // Cache what is still live (a version superseded meanwhile is no longer in the tree).
+      lives.forEach((live, i) => {
+        if (live.value === undefined && this.#tree.get(kvs[i]!.key.toString("latin1")) === live) {
+          this.#cacheAdd(live, values[i]!);
+        }
+      });
+      this.#evict();
+    } finally {
+      await snapshot?.close();
+    }
+  }
+
+  /** The values of versions from their "r" records, in order. */
+  async #readValues(
+    lives: readonly Live[],
+    snapshot: KvSnapshot | undefined,
+    reader = false,
+  ): Promise<Buffer[]> {
+    const out: Buffer[] = [];
+    for (let at = 0; at < lives.length; at += READ_BATCH) {
+      const part = lives.slice(at, at + READ_BATCH);
+      const records = await this.#db.getMany(
+        part.map((live) => revisionKey(live.mod, live.sub)),
+        { keyEncoding: "buffer", valueEncoding: "buffer", ...(snapshot ? { snapshot } : {}) },
+      );
+      records.forEach((record, i) => {
+        const live = part[i]!;
+        if (record === undefined) {
+          if (reader && snapshot === undefined) throw new RecordRaced();
+          throw new Error(`raftkv: KV store corrupt: record of revision ${live.mod}/${live.sub} is missing`);
+        }
+        const { kv, tombstone } = decodeRecord(record);
+        if (tombstone || kv.modRevision !== live.mod || kv.value.length !== live.size) {
+          throw new Error(
+            `raftkv: KV store corrupt: record of revision ${live.mod}/${live.sub} does not match`,
+          );
+        }
+        out.push(kv.value);
+      });
+    }
+    this.#cacheMisses += lives.length;
+    return out;
   }
 
   /**
@@ -541,19 +811,36 @@ export class KvStateMachine {
     const names = this.#leases.keysToRevoke(id);
     this.#writeRequest(ops, (ctx) => {
       for (const name of names) {
-        const kv = this.#tree.get(name);
-        if (kv === undefined) throw new Error(`raftkv: lease ${id} holds missing key`);
-        this.#deleteKey(ctx, kv);
+        const live = this.#tree.get(name);
+        if (live === undefined) throw new Error(`raftkv: lease ${id} holds missing key`);
+        this.#deleteKey(ctx, name, live);
       }
     });
     this.#leases.remove(id, ops);
     return { header: header(this.#revision) };
   }
 
-  /** `prev`: the key's live version before this change, if any (events, lease attachment). */
-  #record(ctx: WriteContext, kv: KeyValue, tombstone: boolean, prev: KeyValue | undefined): void {
-    this.#events.push({ type: tombstone ? "DELETE" : "PUT", kv, prevKv: prev ?? null });
-    this.#leases.reattach(kv.key.toString("latin1"), prev?.lease ?? 0, tombstone ? 0 : kv.lease);
+  /**
+   * Writes one change of `name` (kv.key) at the next sub-revision. `prev`: the key's live version
+   * before it, if any (the event's prev_kv, lease attachment).
+   */
+  #record(ctx: WriteContext, name: string, kv: KeyValue, tombstone: boolean, prev: Live | undefined): void {
+    let prevKv: KeyValue | null = null;
+    let prevKvUnloaded = false;
+    if (prev !== undefined) {
+      const value = prev.value ?? this.#prepared.get(prev);
+      prevKvUnloaded = value === undefined;
+      prevKv = {
+        key: kv.key,
+        createRevision: prev.create,
+        modRevision: prev.mod,
+        version: prev.version,
+        value: value ?? EMPTY_BYTES,
+        lease: prev.lease,
+      };
+    }
+    this.#events.push({ type: tombstone ? "DELETE" : "PUT", kv, prevKv, prevKvUnloaded });
+    this.#leases.reattach(name, prev?.lease ?? 0, tombstone ? 0 : kv.lease);
     const sub = ctx.sub++;
     ctx.ops.push(
       { type: "put", key: revisionKey(ctx.main, sub), value: encodeRecord(kv, tombstone) },
@@ -564,8 +851,37 @@ export class KvStateMachine {
       },
       tombstone
         ? { type: "del", key: latestKey(kv.key) }
-        : { type: "put", key: latestKey(kv.key), value: revisionBytes(ctx.main, sub) },
+        : {
+            type: "put",
+            key: latestKey(kv.key),
+            value: latestValue(ctx.main, sub, kv.createRevision, kv.version, kv.lease, kv.value.length),
+          },
     );
+  }
+
+  /**
+   * A KeyValue of a live version. `pending` given: the value is wanted; when it is not in memory,
+   * the kv is listed there (its value is empty until filled).
+   */
+  #kvOf(name: string, live: Live, pending: Map<KeyValue, Live> | undefined): KeyValue {
+    const value = live.value ?? this.#prepared.get(live);
+    const kv: KeyValue = {
+      key: Buffer.from(name, "latin1"),
+      createRevision: live.create,
+      modRevision: live.mod,
+      version: live.version,
+      value: value ?? EMPTY_BYTES,
+      lease: live.lease,
+    };
+    if (pending === undefined) return kv;
+    if (value === undefined) {
+      pending.set(kv, live);
+    } else {
+      // A hit: the value moves to the cache's recent end (pinned values are not in it yet).
+      this.#cacheHits++;
+      if (this.#cache.delete(live)) this.#cache.add(live);
+    }
+    return kv;
   }
 
   /** Checks a Put against the state before the request: etcd's checkRequestPut. */
@@ -582,44 +898,58 @@ export class KvStateMachine {
     // #checkPut ran before any write of the request; a delete earlier in the same txn can still
     // have removed the key (etcd allows a put under a delete with range_end "\0"): then the
     // ignored value and lease are the absent key's, empty and 0.
+    const value = req.ignoreValue
+      ? prev === undefined
+        ? EMPTY_BYTES
+        : this.#valueNow(prev)
+      : copyBytes(req.value);
     const kv: KeyValue = {
-      key: prev?.key ?? copyBytes(req.key),
-      createRevision: prev?.createRevision ?? ctx.main,
+      key: copyBytes(req.key),
+      createRevision: prev?.create ?? ctx.main,
       modRevision: ctx.main,
       version: (prev?.version ?? 0) + 1,
-      value: req.ignoreValue ? (prev?.value ?? EMPTY_BYTES) : copyBytes(req.value),
+      value,
       lease: req.ignoreLease ? (prev?.lease ?? 0) : req.lease,
     };
-    this.#record(ctx, kv, false, prev);
-    this.#tree.set(name, kv);
-    this.#liveBytes += kv.key.length + kv.value.length - (prev ? prev.key.length + prev.value.length : 0);
-    return { header: header(ctx.main), prevKv: req.prevKv && prev !== undefined ? prev : null };
+    const prevKv = req.prevKv && prev !== undefined ? this.#kvOf(name, prev, this.#fills) : null;
+    const live = new Live(ctx.main, ctx.sub, kv.createRevision, kv.version, kv.lease, value.length, value);
+    this.#record(ctx, name, kv, false, prev);
+    this.#tree.set(name, live);
+    this.#unwritten.push(live);
+    if (prev !== undefined) this.#retire(prev);
+    this.#liveBytes += prev === undefined ? kv.key.length + value.length : value.length - prev.size;
+    return { header: header(ctx.main), prevKv };
   }
 
   #deleteRange(ctx: WriteContext, req: DeleteRangeRequest): DeleteRangeResponse {
-    const victims: KeyValue[] = [];
-    this.#scan(keyBounds(req.key, req.rangeEnd), (kv) => {
-      victims.push(kv);
+    const names: string[] = [];
+    const victims: Live[] = [];
+    this.#scan(keyBounds(req.key, req.rangeEnd), (name, live) => {
+      names.push(name);
+      victims.push(live);
       return true;
     });
-    for (const kv of victims) this.#deleteKey(ctx, kv);
-    return {
-      header: header(this.#viewRevision(ctx)),
-      deleted: victims.length,
-      prevKvs: req.prevKv ? victims : [],
-    };
+    // Before the deletes: they take the victims' values out of memory.
+    const prevKvs = req.prevKv ? victims.map((live, i) => this.#kvOf(names[i]!, live, this.#fills)) : [];
+    victims.forEach((live, i) => {
+      this.#deleteKey(ctx, names[i]!, live);
+    });
+    return { header: header(this.#viewRevision(ctx)), deleted: victims.length, prevKvs };
   }
 
   /** Deletes one live key (its tombstone takes the next sub-revision). */
-  #deleteKey(ctx: WriteContext, kv: KeyValue): void {
+  #deleteKey(ctx: WriteContext, name: string, live: Live): void {
+    const key = Buffer.from(name, "latin1");
     this.#record(
       ctx,
-      { key: kv.key, createRevision: 0, modRevision: ctx.main, version: 0, value: EMPTY_BYTES, lease: 0 },
+      name,
+      { key, createRevision: 0, modRevision: ctx.main, version: 0, value: EMPTY_BYTES, lease: 0 },
       true,
-      kv,
+      live,
     );
-    this.#tree.delete(kv.key.toString("latin1"));
-    this.#liveBytes -= kv.key.length + kv.value.length;
+    this.#tree.delete(name);
+    this.#retire(live);
+    this.#liveBytes -= key.length + live.size;
   }
 
   #compact(ops: BatchOp[], req: CompactionRequest): CompactionResponse {
@@ -672,7 +1002,7 @@ export class KvStateMachine {
           detail: "raftkv: a range at a past revision inside a txn is not supported",
         });
       }
-      pinned.set(range, this.#rangeLatest(range, this.#revision));
+      pinned.set(range, this.#rangeInApply(range, this.#revision));
     });
   }
 
@@ -680,7 +1010,7 @@ export class KvStateMachine {
     const responses = path.ops.map((op, i): ResponseOp => {
       if (op.requestRange) {
         const responseRange =
-          pinned.get(op.requestRange) ?? this.#rangeLatest(op.requestRange, this.#viewRevision(ctx));
+          pinned.get(op.requestRange) ?? this.#rangeInApply(op.requestRange, this.#viewRevision(ctx));
         return { response: "responseRange", responseRange };
       }
       if (op.requestPut) return { response: "responsePut", responsePut: this.#put(ctx, op.requestPut) };
@@ -702,36 +1032,36 @@ export class KvStateMachine {
   #compare(c: Compare): boolean {
     let seen = false;
     let holds = true;
-    this.#scan(keyBounds(c.key, c.rangeEnd), (kv) => {
+    this.#scan(keyBounds(c.key, c.rangeEnd), (_name, live) => {
       seen = true;
-      holds = compareKv(c, kv);
+      holds = compareLive(c, live, c.target === "VALUE" ? this.#valueNow(live) : EMPTY_BYTES);
       return holds;
     });
     if (seen) return holds;
     // A missing key has no value: a VALUE compare on it fails, whatever the operator.
-    return c.target !== "VALUE" && compareKv(c, undefined);
+    return c.target !== "VALUE" && compareLive(c, undefined, EMPTY_BYTES);
   }
 
   // ---- Reads ----
 
   /**
-   * Range at the latest revision (revision <= 0 or = current), synchronous. Throws KvError for a
-   * compacted or future revision, and TypeError for another past revision: use rangeAt().
-   * Returned KeyValues are shared with the store: read-only.
+   * Range at the latest revision (revision <= 0 or = current): synchronous when every value it
+   * returns is in memory (and for keys_only and count_only), a Promise otherwise. Throws KvError
+   * for a compacted or future revision, and TypeError for another past revision: use rangeAt().
    */
-  range(req: RangeRequest): RangeResponse {
+  range(req: RangeRequest): RangeResponse | Promise<RangeResponse> {
     this.#checkUsable();
     if (req.revision > 0 && req.revision !== this.#revision) {
       this.#checkReadRevision(req.revision);
       throw new TypeError(`range() reads the latest revision; use rangeAt() for revision ${req.revision}`);
     }
-    return this.#rangeLatest(req, this.#revision);
+    return this.#readLatest(req, 0);
   }
 
-  /** Range at any revision still held: the latest from memory, a past one from LevelDB. */
+  /** Range at any revision still held: the latest from the index, a past one from history. */
   async rangeAt(req: RangeRequest): Promise<RangeResponse> {
     this.#checkUsable();
-    if (req.revision <= 0 || req.revision === this.#revision) return this.#rangeLatest(req, this.#revision);
+    if (req.revision <= 0 || req.revision === this.#revision) return this.#readLatest(req, 0);
     this.#checkReadRevision(req.revision);
     const current = this.#revision;
     // The revision is in memory; make sure it is in LevelDB too.
@@ -756,30 +1086,77 @@ export class KvStateMachine {
     if (revision < this.#compactedRevision) throw new KvError("RAFTKV_COMPACTED");
   }
 
-  #rangeLatest(req: RangeRequest, revision: number): RangeResponse {
+  /** The kvs a range at the latest revision hands to finishRange, from the index. */
+  #collect(req: RangeRequest, pending: Map<KeyValue, Live> | undefined): { kvs: KeyValue[]; count: number } {
     const limit = collectLimit(req);
     const kvs: KeyValue[] = [];
     let count = 0;
-    this.#scan(keyBounds(req.key, req.rangeEnd), (kv) => {
+    this.#scan(keyBounds(req.key, req.rangeEnd), (name, live) => {
       count++;
-      if (kvs.length < limit) kvs.push(kv);
+      if (kvs.length < limit) kvs.push(this.#kvOf(name, live, pending));
       return true;
     });
-    return finishRange(req, kvs, count, revision);
+    return { kvs, count };
+  }
+
+  /** A range inside an apply (a txn's): values not in memory are filled once the batch is written. */
+  #rangeInApply(req: RangeRequest, revision: number): RangeResponse {
+    const pending = wantsValues(req) ? new Map<KeyValue, Live>() : undefined;
+    const { kvs, count } = this.#collect(req, pending);
+    const response = finishRange(req, kvs, count, revision);
+    if (pending !== undefined && pending.size > 0) {
+      for (const kv of response.kvs) {
+        const live = pending.get(kv);
+        if (live !== undefined) this.#fills.set(kv, live);
+      }
+    }
+    return response;
+  }
+
+  /**
+   * A range at the latest revision for a client. The index is scanned and, if some value is not
+   * in memory, a LevelDB snapshot is taken in the same synchronous step: the values are read from
+   * the state the scan saw, whatever applies or compactions run meanwhile.
+   */
+  #readLatest(req: RangeRequest, attempt: number): RangeResponse | Promise<RangeResponse> {
+    const revision = this.#revision;
+    const pending = wantsValues(req) ? new Map<KeyValue, Live>() : undefined;
+    const { kvs, count } = this.#collect(req, pending);
+    if (pending === undefined || pending.size === 0) return finishRange(req, kvs, count, revision);
+    const snapshot = this.#db.supports.explicitSnapshots ? this.#db.snapshot() : undefined;
+    const retry = (err: unknown): RangeResponse | Promise<RangeResponse> => {
+      // Only without snapshots: a compaction removed a version the scan saw live. Read again.
+      if (err instanceof RecordRaced && attempt < 3) return this.#readLatest(req, attempt + 1);
+      throw err;
+    };
+    if (sortsByValue(req)) {
+      return this.#fill(pending, snapshot, true).then(() => finishRange(req, kvs, count, revision), retry);
+    }
+    const response = finishRange(req, kvs, count, revision);
+    const wanted = new Map<KeyValue, Live>();
+    for (const kv of response.kvs) {
+      const live = pending.get(kv);
+      if (live !== undefined) wanted.set(kv, live);
+    }
+    if (wanted.size === 0) {
+      void snapshot?.close();
+      return response;
+    }
+    return this.#fill(wanted, snapshot, true).then(() => response, retry);
   }
 
   /** Visits the live keys in bounds in key order until `visit` returns false. */
-  #scan(bounds: KeyBounds, visit: (kv: KeyValue) => boolean): void {
+  #scan(bounds: KeyBounds, visit: (name: string, live: Live) => boolean): void {
     if (bounds.single) {
-      const kv = this.#tree.get(bounds.low);
-      if (kv !== undefined) visit(kv);
+      const live = this.#tree.get(bounds.low);
+      if (live !== undefined) visit(bounds.low, live);
       return;
     }
     if (boundsEmpty(bounds)) return;
-    const reuse: (string | KeyValue)[] = [];
-    for (const [name, kv] of this.#tree.entries(bounds.low, reuse)) {
+    const reuse: (string | Live)[] = [];
+    for (const [name, live] of this.#tree.entries(bounds.low, reuse)) {
       if (bounds.high !== null && name >= bounds.high) return;
-      if (!visit(kv)) return;
+      if (!visit(name, live)) return;
     }
   }
 
@@ -938,23 +1315,61 @@ export class KvStateMachine {
   // ---- Convergence and snapshots ----
 
   /** CRC-32 of the latest state (every live key's key, value, revisions, version, lease). */
-  hashKV(): number {
+  async hashKV(): Promise<number> {
+    return (await this.hashKVAt()).hash;
+  }
+
+  /**
+   * hashKV() and the revision it covers: the state once no apply is running, read from a LevelDB
+   * snapshot in key order (memory stays bounded by one read batch).
+   */
+  async hashKVAt(): Promise<{ hash: number; revision: number }> {
     this.#checkUsable();
+    while (this.#state === "applying") await this.#applyDone;
+    this.#checkUsable();
+    // Idle: everything applied is written; the snapshot and the revision agree.
+    const revision = this.#revision;
+    const snapshot = this.#db.supports.explicitSnapshots ? this.#db.snapshot() : undefined;
+    const withSnapshot = {
+      keyEncoding: "buffer",
+      valueEncoding: "buffer",
+      ...(snapshot ? { snapshot } : {}),
+    } as const;
     let crc = 0;
     const numbers = Buffer.allocUnsafe(32);
-    this.#tree.forEach((kv) => {
-      numbers.writeUInt32BE(kv.key.length, 0);
-      numbers.writeUInt32BE(kv.value.length, 4);
-      numbers.writeDoubleBE(kv.createRevision, 8);
-      numbers.writeDoubleBE(kv.modRevision, 16);
-      numbers.writeDoubleBE(kv.version, 24);
-      crc = crc32(numbers, crc);
-      numbers.writeDoubleBE(kv.lease, 0);
-      crc = crc32(numbers.subarray(0, 8), crc);
-      crc = crc32(kv.key, crc);
-      crc = crc32(kv.value, crc);
-    });
-    return crc;
+    const iterator = this.#db.iterator({ ...LATEST_RANGE, ...withSnapshot });
+    try {
+      for (;;) {
+        const batch = await iterator.nextv(READ_BATCH);
+        if (batch.length === 0) break;
+        const records = await this.#db.getMany(
+          batch.map(([, latest]) => revisionKeyOf(latest)),
+          withSnapshot,
+        );
+        records.forEach((record, i) => {
+          if (record === undefined) {
+            throw new Error(
+              `raftkv: KV store corrupt: key ${batch[i]![0].toString("hex")} points to a missing record`,
+            );
+          }
+          const { kv } = decodeRecord(record);
+          numbers.writeUInt32BE(kv.key.length, 0);
+          numbers.writeUInt32BE(kv.value.length, 4);
+          numbers.writeDoubleBE(kv.createRevision, 8);
+          numbers.writeDoubleBE(kv.modRevision, 16);
+          numbers.writeDoubleBE(kv.version, 24);
+          crc = crc32(numbers, crc);
+          numbers.writeDoubleBE(kv.lease, 0);
+          crc = crc32(numbers.subarray(0, 8), crc);
+          crc = crc32(kv.key, crc);
+          crc = crc32(kv.value, crc);
+        });
+      }
+    } finally {
+      await iterator.close();
+      await snapshot?.close();
+    }
+    return { hash: crc, revision };
   }
 
   /**
@@ -1006,7 +1421,8 @@ export class KvStateMachine {
       // Physical compaction must not touch the keyspace being replaced; #load resumes it.
       await this.#compactor.pause();
       this.#failure = new IncompleteImportError();
-      this.#tree = new BTree<string, KeyValue>();
+      this.#tree = new BTree<string, Live>();
+      this.#resetCache();
       this.#liveBytes = 0;
       await this.#db.put(META_IMPORTING, Buffer.of(1));
       await this.#db.clear({ lt: META_IMPORTING });
@@ -1101,7 +1517,8 @@ export class KvStateMachine {
       META_COMPACTED,
       META_IMPORTING,
     ]);
-    this.#tree = new BTree<string, KeyValue>();
+    this.#tree = new BTree<string, Live>();
+    this.#resetCache();
     this.#liveBytes = 0;
     this.#members = new Map();
     this.#leases = new LeaseTable();
@@ -1189,42 +1606,78 @@ export class KvStateMachine {
       await iterator.close();
     }
     if (this.#leases.size === 0) return;
-    this.#tree.forEach((kv, name) => {
-      this.#leases.attachLoaded(name, kv.lease);
+    this.#tree.forEach((live, name) => {
+      this.#leases.attachLoaded(name, live.lease);
     });
   }
 
-  /** Rebuilds the in-memory index from "k" (key order) and the "r" records it points to. */
+  /**
+   * Rebuilds the key index from the "k" keyspace (key order). An entry of an older store holds the
+   * revision only: its record is read for the rest (and the entry is complete from its next write).
+   */
   async #loadLatest(): Promise<void> {
     const iterator = this.#db.iterator({
       ...LATEST_RANGE,
       keyEncoding: "buffer",
       valueEncoding: "buffer",
     });
+    const tree = this.#tree;
     try {
       for (;;) {
         const batch = await iterator.nextv(READ_BATCH);
         if (batch.length === 0) break;
-        const records = await this.#db.getMany(batch.map(([, pointer]) => revisionKeyOf(pointer)));
-        batch.forEach(([latest, pointer], i) => {
-          const record = records[i];
-          const key = latest.subarray(1);
-          if (record === undefined) {
-            throw new Error(
-              `raftkv: KV store corrupt: key ${key.toString("hex")} points to a missing record`,
-            );
+        const old: [Buffer, Buffer][] = [];
+        for (const entry of batch) {
+          const [latest, value] = entry;
+          if (value.length !== LATEST_VALUE_BYTES) {
+            old.push(entry);
+            continue;
           }
-          const { kv, tombstone } = decodeRecord(record);
-          if (tombstone || !kv.key.equals(key) || kv.modRevision !== readU64(pointer, 0)) {
-            throw new Error(`raftkv: KV store corrupt: record of key ${key.toString("hex")} does not match`);
-          }
-          this.#tree.set(key.toString("latin1"), kv);
-          this.#liveBytes += kv.key.length + kv.value.length;
-        });
+          const size = value.readUInt32BE(36);
+          const live = new Live(
+            readU64(value, 0),
+            value.readUInt32BE(8),
+            readU64(value, 12),
+            readU64(value, 20),
+            value.readDoubleBE(28),
+            size,
+            undefined,
+          );
+          tree.set(latest.toString("latin1", 1), live);
+          this.#liveBytes += latest.length - 1 + size;
+        }
+        if (old.length > 0) await this.#loadOldLatest(old);
       }
     } finally {
       await iterator.close();
     }
+  }
+
+  /** "k" entries of the 12-byte form: the rest of the index entry comes from the record. */
+  async #loadOldLatest(batch: readonly [Buffer, Buffer][]): Promise<void> {
+    const records = await this.#db.getMany(batch.map(([, pointer]) => revisionKeyOf(pointer)));
+    batch.forEach(([latest, pointer], i) => {
+      const record = records[i];
+      const key = latest.subarray(1);
+      if (record === undefined || pointer.length !== REVISION_BYTES) {
+        throw new Error(`raftkv: KV store corrupt: key ${key.toString("hex")} points to a missing record`);
+      }
+      const { kv, tombstone } = decodeRecord(record);
+      if (tombstone || !kv.key.equals(key) || kv.modRevision !== readU64(pointer, 0)) {
+        throw new Error(`raftkv: KV store corrupt: record of key ${key.toString("hex")} does not match`);
+      }
+      const live = new Live(
+        kv.modRevision,
+        pointer.readUInt32BE(8),
+        kv.createRevision,
+        kv.version,
+        kv.lease,
+        kv.value.length,
+        undefined,
+      );
+      this.#tree.set(key.toString("latin1"), live);
+      this.#liveBytes += key.length + kv.value.length;
+    });
   }
 }
 
@@ -1259,23 +1712,24 @@ function decodeMember(value: Buffer): MemberMetadata {
   return { name: parsed.name, peerURLs: parsed.peerURLs, clientURLs: parsed.clientURLs };
 }
 
-function compareKv(c: Compare, kv: KeyValue | undefined): boolean {
+/** etcd's compare of one key (undefined: absent); `value` is the live value for a VALUE compare. */
+function compareLive(c: Compare, live: Live | undefined, value: Buffer): boolean {
   let result: number;
   switch (c.target) {
     case "VALUE":
-      result = Buffer.compare(kv?.value ?? EMPTY_BYTES, c.value ?? EMPTY_BYTES);
+      result = Buffer.compare(value, c.value ?? EMPTY_BYTES);
       break;
     case "VERSION":
-      result = Math.sign((kv?.version ?? 0) - (c.version ?? 0));
+      result = Math.sign((live?.version ?? 0) - (c.version ?? 0));
       break;
     case "CREATE":
-      result = Math.sign((kv?.createRevision ?? 0) - (c.createRevision ?? 0));
+      result = Math.sign((live?.create ?? 0) - (c.createRevision ?? 0));
       break;
     case "MOD":
-      result = Math.sign((kv?.modRevision ?? 0) - (c.modRevision ?? 0));
+      result = Math.sign((live?.mod ?? 0) - (c.modRevision ?? 0));
       break;
     case "LEASE":
-      result = Math.sign((kv?.lease ?? 0) - (c.lease ?? 0));
+      result = Math.sign((live?.lease ?? 0) - (c.lease ?? 0));
       break;
   }
   switch (c.result) {

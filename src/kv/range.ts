@@ -68,6 +68,13 @@ function effectiveOrder(order: SortOrder, target: SortTarget): SortOrder {
   return order;
 }
 
+/** True when the response order depends on the values (they must be read before finishRange). */
+export function sortsByValue(req: RangeRequest): boolean {
+  return (
+    !req.countOnly && req.sortTarget === "VALUE" && effectiveOrder(req.sortOrder, req.sortTarget) !== "NONE"
+  );
+}
+
 /**
  * Builds the response from the kvs a scan collected (key order, at most collectLimit(req)) and
  * `count`, the number of keys in the range (before limit and filters, as etcd counts).

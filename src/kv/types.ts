@@ -162,6 +162,11 @@ export interface Event {
   type: EventType;
   kv: KeyValue | null;
   prevKv: KeyValue | null;
+  /**
+   * Set by the state machine when prevKv's value was not in memory at apply time (prevKv.value is
+   * then empty): a watcher that wants prev_kv must read it from history instead.
+   */
+  prevKvUnloaded?: boolean;
 }
 
 export type WatchFilterType = "NOPUT" | "NODELETE";

@@ -211,12 +211,17 @@ export class WatchHub {
   #distribute(events: readonly Event[], revision: number): void {
     const out = new Map<Watcher, Event[]>();
     const withoutPrev = new Map<Event, Event>();
+    /** prev_kv watchers an event's prev_kv value did not reach: they read it from history. */
+    let replay: Set<Watcher> | undefined;
     const visit = (w: Watcher, event: Event, rev: number): void => {
       if (rev < w.nextRevision || !w.wants(event)) return;
       let view = event;
       if (!w.spec.prevKv && event.prevKv !== null) {
         view = withoutPrev.get(event) ?? { type: event.type, kv: event.kv, prevKv: null };
         withoutPrev.set(event, view);
+      } else if (event.prevKvUnloaded === true) {
+        (replay ??= new Set()).add(w);
+        return;
       }
       const list = out.get(w);
       if (list === undefined) out.set(w, [view]);
@@ -229,9 +234,18 @@ export class WatchHub {
       if (exact !== undefined) for (const w of exact) visit(w, event, kv.modRevision);
       for (const w of this.#ranges) if (w.covers(name)) visit(w, event, kv.modRevision);
     }
+    if (replay !== undefined) {
+      // Nothing of this batch reaches them now: the replay hands them all of it, in order.
+      for (const w of replay) {
+        if (w.state !== "synced") continue;
+        this.#removeSynced(w);
+        w.state = "unsynced";
+        this.#unsynced.add(w);
+      }
+    }
     for (const [w, list] of out) {
       // A sink may end watchers (its own, when its client is too slow) while it is handed events.
-      if (w.state !== "synced") continue;
+      if (w.state !== "synced" || replay?.has(w) === true) continue;
       w.nextRevision = revision + 1;
       w.sink.deliver(w, list, revision);
     }

@@ -85,7 +85,7 @@ export async function snapshotStatus(path: string): Promise<SnapshotStatus> {
     try {
       await kv.importSnapshot(kvStream(path, dataBytes), 0, { zeroPadding: true });
       return {
-        hash: kv.hashKV(),
+        hash: await kv.hashKV(),
         revision: kv.revision,
         totalKey: kv.size,
         totalSize: size,

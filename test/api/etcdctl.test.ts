@@ -231,7 +231,7 @@ describe.skipIf(version === undefined)(`etcdctl (${version?.split("\n")[0] ?? "a
 
   it("endpoint hashkv, compaction, alarm list, defrag", async () => {
     const hash = await ok(["endpoint", "hashkv"]);
-    expect(hash.trim()).toBe(`${served.endpoint}, ${backend.kv.hashKV()}`);
+    expect(hash.trim()).toBe(`${served.endpoint}, ${await backend.kv.hashKV()}`);
     const revision = backend.kv.revision;
     expect(await ok(["compaction", String(revision - 1)])).toBe(`compacted revision ${revision - 1}\n`);
     expect(await ok(["alarm", "list"])).toBe("");

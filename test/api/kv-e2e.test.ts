@@ -112,7 +112,7 @@ describe("KV over a real state machine", () => {
     await client.put("x", "1");
     const h1 = await client.hashKV();
     expect(h1.hashRevision).toBe(2);
-    expect(h1.hash).toBe(backend.kv.hashKV());
+    expect(h1.hash).toBe(await backend.kv.hashKV());
     let bytes = 0;
     for await (const chunk of client.snapshot()) bytes += chunk.length;
     expect(bytes).toBeGreaterThan(0);

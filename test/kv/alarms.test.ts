@@ -59,7 +59,7 @@ describe("alarms", () => {
     await refused("txn", txnReq([], [opTxn(txnReq([], [opPut(putReq("c", "3"))]))]));
     await refused("leaseGrant", { ID: 9, TTL: 60 });
     expect(h.sm.revision).toBe(revision);
-    expect(h.keys("a", "z")).toEqual(["a", "b"]);
+    expect(await h.keys("a", "z")).toEqual(["a", "b"]);
     expect((await h.del("a")).deleted).toBe(1);
     expect((await h.txn(txnReq([], [opDelete(deleteReq("b"))]))).succeeded).toBe(true);
     expect(await h.run("compaction", { revision: h.sm.revision, physical: false })).not.toBeInstanceOf(
@@ -67,7 +67,7 @@ describe("alarms", () => {
     );
     await h.run("alarm", { action: "DEACTIVATE", memberID: 0, alarm: "NOSPACE" });
     await h.put("c", "3");
-    expect(h.keys("a", "z")).toEqual(["c"]);
+    expect(await h.keys("a", "z")).toEqual(["c"]);
   });
 
   it("the table is stored: it survives a reopen and travels in a snapshot", async () => {

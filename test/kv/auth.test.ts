@@ -208,7 +208,7 @@ describe("auth table", () => {
           yield v1;
         })(),
       );
-      expect(other.keys("k")).toEqual(["k"]);
+      expect(await other.keys("k")).toEqual(["k"]);
       expect(other.sm.auth.enabled).toBe(false);
       expect(other.sm.auth.revision).toBe(1);
     } finally {

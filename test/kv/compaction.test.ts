@@ -19,7 +19,7 @@ afterEach(async () => {
 async function count(space: "h" | "r"): Promise<number> {
   const kv = h.db.sublevel<Buffer, Buffer>("kv", { keyEncoding: "buffer", valueEncoding: "buffer" });
   let n = 0;
-  for await (const _ of kv.keys({
+  for await (const _ of await kv.keys({
     gte: Buffer.from(space),
     lt: Buffer.from(String.fromCharCode(space.charCodeAt(0) + 1)),
   }))

@@ -16,6 +16,7 @@ import {
   KvError,
   type KvResult,
   KvStateMachine,
+  type KvStateMachineOptions,
   type PutRequest,
   type PutResponse,
   type RangeRequest,
@@ -115,13 +116,22 @@ export class Harness {
   index = 0;
   #sequence = 0n;
 
-  private constructor(dir: string, db: Level<Buffer, Buffer>, sm: KvStateMachine) {
+  readonly options: KvStateMachineOptions;
+
+  private constructor(
+    dir: string,
+    db: Level<Buffer, Buffer>,
+    sm: KvStateMachine,
+    options: KvStateMachineOptions,
+  ) {
     this.dir = dir;
     this.db = db;
     this.sm = sm;
+    this.options = options;
   }
 
-  static async create(dir?: string): Promise<Harness> {
+  /** `options.valueCacheBytes`: 0 makes every value read come from LevelDB. */
+  static async create(dir?: string, options: KvStateMachineOptions = {}): Promise<Harness> {
     const location = dir ?? (await mkdtemp(join(tmpdir(), "raftkv-kv-")));
     const db = new Level<Buffer, Buffer>(join(location, "db"), {
       keyEncoding: "buffer",
@@ -133,8 +143,9 @@ export class Harness {
         keyEncoding: "buffer",
         valueEncoding: "buffer",
       }),
+      options,
     );
-    const h = new Harness(location, db, sm);
+    const h = new Harness(location, db, sm, options);
     h.index = sm.appliedIndex;
     return h;
   }
@@ -174,8 +185,8 @@ export class Harness {
   }
 
   /** Keys (latin1) of a range at the latest revision. */
-  keys(key: string, rangeEnd = "", extra: Partial<RangeRequest> = {}): string[] {
-    return this.sm.range(rangeReq(key, rangeEnd, extra)).kvs.map((kv) => s(kv.key));
+  async keys(key: string, rangeEnd = "", extra: Partial<RangeRequest> = {}): Promise<string[]> {
+    return (await this.sm.rangeAt(rangeReq(key, rangeEnd, extra))).kvs.map((kv) => s(kv.key));
   }
 
   async reopen(): Promise<void> {
@@ -190,6 +201,7 @@ export class Harness {
         keyEncoding: "buffer",
         valueEncoding: "buffer",
       }),
+      this.options,
     );
   }
 

@@ -50,7 +50,7 @@ describe("grant and revoke", () => {
     h.sm.onApplied((batch) => batches.push(batch));
     const r = await h.run("leaseRevoke", { ID: 1 });
     expect(r).toMatchObject({ header: { revision: 6 } });
-    expect(h.keys("\0", "\0")).toEqual(["b", "d"]);
+    expect(await h.keys("\0", "\0")).toEqual(["b", "d"]);
     expect(h.sm.leaseIds()).toEqual([2]);
     expect(batches).toHaveLength(1);
     const events = batches[0]!.events.map((e) => [
@@ -128,7 +128,7 @@ describe("persistence", () => {
     expect(keysOf(2)).toEqual(["b"]);
     h.index = h.sm.appliedIndex;
     await h.run("leaseRevoke", { ID: 1 });
-    expect(h.keys("\0", "\0")).toEqual(["b"]);
+    expect(await h.keys("\0", "\0")).toEqual(["b"]);
   });
 
   it("a snapshot carries leases and attachments", async () => {
@@ -142,7 +142,7 @@ describe("persistence", () => {
       expect([...(other.sm.lease(1)?.keys ?? [])]).toEqual(["a"]);
       other.index = other.sm.appliedIndex;
       await other.run("leaseRevoke", { ID: 1 });
-      expect(other.keys("\0", "\0")).toEqual([]);
+      expect(await other.keys("\0", "\0")).toEqual([]);
     } finally {
       await other.close();
     }

@@ -41,13 +41,13 @@ describe("memberAttributes", () => {
     const peer = { name: "n1", peerURLs: ["http://a:2380"], clientURLs: [] };
     await h.sm.apply([{ index: ++h.index, data: new Uint8Array(0), members: [{ id: 7, member: peer }] }]);
     const revision = h.sm.revision;
-    const hash = await h.sm.hashKV();
+    const hash = await await h.sm.hashKV();
     expect(await h.run("memberAttributes", attrs(7, "n1", ["http://a:2379"]))).toBeUndefined();
     const expected = { name: "n1", peerURLs: ["http://a:2380"], clientURLs: ["http://a:2379"] };
     expect(h.sm.member(7)).toEqual(expected);
     expect(await h.sm.loadMembers()).toEqual([[7, expected]]);
     expect(h.sm.revision).toBe(revision);
-    expect(await h.sm.hashKV()).toBe(hash);
+    expect(await await h.sm.hashKV()).toBe(hash);
     // Idempotent: the same again changes nothing; it survives a reopen.
     await h.run("memberAttributes", attrs(7, "n1", ["http://a:2379"]));
     await h.reopen();
@@ -99,7 +99,7 @@ describe("crc32", () => {
     await h.reopen(); // values now come from LevelDB
     const target = await harness();
     await target.sm.importSnapshot(h.sm.exportSnapshot());
-    expect(target.keys("k", "l")).toEqual(["k", "k2"]);
-    expect(await target.sm.hashKV()).toBe(await h.sm.hashKV());
+    expect(await target.keys("k", "l")).toEqual(["k", "k2"]);
+    expect(await await target.sm.hashKV()).toBe(await await h.sm.hashKV());
   });
 });

@@ -38,7 +38,7 @@ describe("put", () => {
     await h.put("a", "1");
     await h.put("a", "2");
     await h.put("a", "3");
-    const [kv] = h.sm.range({ ...rangeOf("a") }).kvs;
+    const [kv] = (await h.sm.rangeAt({ ...rangeOf("a") })).kvs;
     expect(summary(kv)).toEqual({ key: "a", value: "3", c: 2, m: 4, v: 3, lease: 0 });
   });
 
@@ -53,9 +53,9 @@ describe("put", () => {
     await h.grant(7, 9);
     await h.put("a", "1", { lease: 7 });
     await h.put("a", "", { ignoreValue: true, lease: 9 });
-    expect(summary(h.sm.range(rangeOf("a")).kvs[0])).toMatchObject({ value: "1", lease: 9, v: 2 });
+    expect(summary((await h.sm.rangeAt(rangeOf("a"))).kvs[0])).toMatchObject({ value: "1", lease: 9, v: 2 });
     await h.put("a", "x", { ignoreLease: true });
-    expect(summary(h.sm.range(rangeOf("a")).kvs[0])).toMatchObject({ value: "x", lease: 9, v: 3 });
+    expect(summary((await h.sm.rangeAt(rangeOf("a"))).kvs[0])).toMatchObject({ value: "x", lease: 9, v: 3 });
   });
 
   it("fails ignore_value / ignore_lease on a missing key without a new revision", async () => {
@@ -96,9 +96,9 @@ describe("delete", () => {
     expect(d.deleted).toBe(1);
     expect(d.header?.revision).toBe(4);
     expect(d.prevKvs.map(summary)).toEqual([{ key: "a", value: "2", c: 2, m: 3, v: 2, lease: 0 }]);
-    expect(h.sm.range(rangeOf("a")).kvs).toEqual([]);
+    expect((await h.sm.rangeAt(rangeOf("a"))).kvs).toEqual([]);
     await h.put("a", "3");
-    expect(summary(h.sm.range(rangeOf("a")).kvs[0])).toEqual({
+    expect(summary((await h.sm.rangeAt(rangeOf("a"))).kvs[0])).toEqual({
       key: "a",
       value: "3",
       c: 5,
@@ -122,9 +122,9 @@ describe("delete", () => {
     expect(d.deleted).toBe(2);
     expect(d.prevKvs).toEqual([]);
     expect(d.header?.revision).toBe(7);
-    expect(h.keys("\0", "\0")).toEqual(["a", "b", "c"]);
+    expect(await h.keys("\0", "\0")).toEqual(["a", "b", "c"]);
     expect((await h.del("b", "\0")).deleted).toBe(2);
-    expect(h.keys("\0", "\0")).toEqual(["a"]);
+    expect(await h.keys("\0", "\0")).toEqual(["a"]);
     expect((await h.del("\0", "\0")).deleted).toBe(1);
     expect(h.sm.size).toBe(0);
   });

@@ -41,18 +41,27 @@ describe("reopen", () => {
     await h.del("key-000010");
     await h.put("key-000011", "again");
     await h.run("compaction", { revision: 5, physical: false });
-    const before = { hash: h.sm.hashKV(), rev: h.sm.revision, applied: h.sm.appliedIndex, size: h.sm.size };
+    const before = {
+      hash: await h.sm.hashKV(),
+      rev: h.sm.revision,
+      applied: h.sm.appliedIndex,
+      size: h.sm.size,
+    };
     const bytes = h.sm.approximateBytes();
     let expected = 0;
-    for (const kv of h.sm.range(rangeReq("\0", "\0")).kvs) expected += kv.key.length + kv.value.length;
+    for (const kv of (await h.sm.rangeAt(rangeReq("\0", "\0"))).kvs)
+      expected += kv.key.length + kv.value.length;
     expect(bytes).toBe(expected);
     await h.reopen();
-    expect({ hash: h.sm.hashKV(), rev: h.sm.revision, applied: h.sm.appliedIndex, size: h.sm.size }).toEqual(
-      before,
-    );
+    expect({
+      hash: await h.sm.hashKV(),
+      rev: h.sm.revision,
+      applied: h.sm.appliedIndex,
+      size: h.sm.size,
+    }).toEqual(before);
     expect(h.sm.compactedRevision).toBe(5);
-    expect(h.sm.range(rangeReq("key-000011")).kvs[0]).toMatchObject({ version: 2 });
-    expect(h.keys("key-000010")).toEqual([]);
+    expect((await h.sm.rangeAt(rangeReq("key-000011"))).kvs[0]).toMatchObject({ version: 2 });
+    expect(await h.keys("key-000010")).toEqual([]);
     expect(h.sm.approximateBytes()).toBe(bytes);
   });
 
@@ -69,8 +78,12 @@ describe("reopen", () => {
     expect(h.sm.appliedIndex).toBe(3);
     // Raft replays from an older point: entries 1..3 are skipped, 4 applies.
     const results = await h.sm.apply(entries);
-    expect([...results.keys()]).toEqual([entries[3]!.id]);
-    expect(h.sm.range(rangeReq("a")).kvs[0]).toMatchObject({ version: 1, createRevision: 5, modRevision: 5 });
+    expect([...(await results.keys())]).toEqual([entries[3]!.id]);
+    expect((await h.sm.rangeAt(rangeReq("a"))).kvs[0]).toMatchObject({
+      version: 1,
+      createRevision: 5,
+      modRevision: 5,
+    });
     expect(h.sm.revision).toBe(5);
     // and again, all skipped
     expect((await h.sm.apply(entries)).size).toBe(0);
@@ -82,7 +95,7 @@ describe("reopen", () => {
     await h.put("a", "1");
     await h.sm.persist();
     await h.reopen();
-    expect(h.keys("a")).toEqual(["a"]);
+    expect(await h.keys("a")).toEqual(["a"]);
   });
 });
 
@@ -98,16 +111,16 @@ describe("snapshots", () => {
     const target = await harness();
     await target.put("stale", "gone");
     await target.sm.importSnapshot(replay(chunks), source.sm.appliedIndex);
-    expect(target.sm.hashKV()).toBe(source.sm.hashKV());
+    expect(await target.sm.hashKV()).toBe(await source.sm.hashKV());
     expect(target.sm.appliedIndex).toBe(source.sm.appliedIndex);
     expect(target.sm.revision).toBe(source.sm.revision);
-    expect(target.keys("stale")).toEqual([]);
+    expect(await target.keys("stale")).toEqual([]);
     const past = await target.sm.rangeAt(rangeReq("key-000001", "", { revision: 10 }));
     expect(past.kvs).toHaveLength(1);
 
     // survives a reopen, and keeps applying where the source left off
     await target.reopen();
-    expect(target.sm.hashKV()).toBe(source.sm.hashKV());
+    expect(await target.sm.hashKV()).toBe(await source.sm.hashKV());
     target.index = target.sm.appliedIndex;
     await target.put("after", "x");
     expect(target.sm.revision).toBe(source.sm.revision + 1);
@@ -122,8 +135,10 @@ describe("snapshots", () => {
     for (let at = 0; at < whole.length; at += 777) odd.push(whole.subarray(at, at + 777));
     const target = await harness();
     await target.sm.importSnapshot(replay(odd), 1);
-    expect(target.sm.hashKV()).toBe(source.sm.hashKV());
-    expect(s(target.sm.range(rangeReq("big")).kvs[0]!.value)).toHaveLength(3 * SNAPSHOT_CHUNK_BYTES + 17);
+    expect(await target.sm.hashKV()).toBe(await source.sm.hashKV());
+    expect(s((await target.sm.rangeAt(rangeReq("big"))).kvs[0]!.value)).toHaveLength(
+      3 * SNAPSHOT_CHUNK_BYTES + 17,
+    );
   });
 
   it("refuses a corrupt or truncated stream and stays unusable until a good import", async () => {
@@ -145,7 +160,7 @@ describe("snapshots", () => {
     expect(target.sm.incompleteImport).toBe(true);
     await expect(target.sm.apply([])).rejects.toThrow("incomplete snapshot import");
     await target.sm.importSnapshot(replay(chunks), 1);
-    expect(target.sm.hashKV()).toBe(source.sm.hashKV());
+    expect(await target.sm.hashKV()).toBe(await source.sm.hashKV());
   });
 
   it("refuses a stream older than the Raft snapshot it is for", async () => {
@@ -161,7 +176,7 @@ describe("snapshots", () => {
   it("exports a consistent snapshot while applies continue", async () => {
     const source = await harness();
     await fill(source, 200);
-    const hash = source.sm.hashKV();
+    const hash = await source.sm.hashKV();
     const applied = source.sm.appliedIndex;
     const iterator = source.sm.exportSnapshot()[Symbol.asyncIterator]();
     const first = await iterator.next();
@@ -174,7 +189,7 @@ describe("snapshots", () => {
     }
     const target = await harness();
     await target.sm.importSnapshot(replay(rest), applied);
-    expect(target.sm.hashKV()).toBe(hash);
+    expect(await target.sm.hashKV()).toBe(hash);
     expect(target.sm.appliedIndex).toBe(applied);
   });
 
@@ -185,7 +200,7 @@ describe("snapshots", () => {
     await target.sm.importSnapshot(source.sm.exportSnapshot(), 0);
     expect(target.sm.size).toBe(0);
     expect(target.sm.revision).toBe(1);
-    expect(target.sm.hashKV()).toBe(source.sm.hashKV());
+    expect(await target.sm.hashKV()).toBe(await source.sm.hashKV());
   });
 });
 
@@ -221,9 +236,9 @@ describe("hashKV", () => {
       await h.put("a", "1");
       await h.put("b", "2");
     }
-    expect(x.sm.hashKV()).toBe(y.sm.hashKV());
+    expect(await x.sm.hashKV()).toBe(await y.sm.hashKV());
     await y.put("b", "2");
-    expect(x.sm.hashKV()).not.toBe(y.sm.hashKV());
+    expect(await x.sm.hashKV()).not.toBe(await y.sm.hashKV());
   });
 
   it("opens on a bare Level too", async () => {

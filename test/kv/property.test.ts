@@ -3,8 +3,8 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { RangeRequest, RangeResponse, SortOrder, SortTarget } from "../../src/kv/index.js";
-import { cmp, deleteReq, Harness, opDelete, opPut, putReq, rangeReq, s, txnReq } from "./helpers.js";
+import type { PutResponse, RangeRequest, RangeResponse, SortOrder, SortTarget } from "../../src/kv/index.js";
+import { cmp, deleteReq, Harness, opDelete, opPut, opRange, putReq, rangeReq, s, txnReq } from "./helpers.js";
 
 interface ModelKv {
   value: string;
@@ -15,9 +15,13 @@ interface ModelKv {
 type State = Map<string, ModelKv>;
 
 type WriteOp =
-  | { op: "put"; key: string; value: string }
+  | { op: "put"; key: string; value: string; prevKv: boolean }
   | { op: "del"; key: string; end: string }
-  | { op: "txn"; key: string; version: number; put: string; del: string };
+  | { op: "txn"; key: string; version: number; put: string; del: string }
+  // Txn: if key's value is `value`, put "c" at `put`; else read `put` (no change).
+  | { op: "cas"; key: string; value: string; put: string }
+  // Put with ignore_value: a new version of an existing key (an error, no change, when absent).
+  | { op: "touch"; key: string };
 
 const KEYS = ["\0", "\0\0", "a", "a\0", "ab", "abc", "b", "b\xff", "\xff", "c"];
 const ENDS = ["", "\0", "a", "ab", "b", "c", "\xff", "\xff\xff"];
@@ -30,8 +34,19 @@ const writeOp: fc.Arbitrary<WriteOp> = fc.oneof(
       op: fc.constant("put" as const),
       key,
       value: fc.constantFrom("x", "y", "zz", ""),
+      prevKv: fc.boolean(),
     }),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("cas" as const),
+      key,
+      value: fc.constantFrom("x", "y", "t", ""),
+      put: key,
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("touch" as const), key }) },
   {
     weight: 2,
     arbitrary: fc.record({ op: fc.constant("del" as const), key, end: fc.constantFrom(...ENDS) }),
@@ -68,7 +83,9 @@ class Model {
   revision = 1;
   history: State[] = [new Map(), new Map()]; // history[rev] = state at rev
 
-  apply(w: WriteOp): void {
+  /** Applies w; returns the written key's previous version for a put (prev_kv). */
+  apply(w: WriteOp): ModelKv | undefined {
+    const before = w.op === "put" ? this.state.get(w.key) : undefined;
     const next = new Map(this.state);
     const rev = this.revision + 1;
     let changed = false;
@@ -87,13 +104,19 @@ class Model {
     };
     if (w.op === "put") put(w.key, w.value);
     else if (w.op === "del") del(w.key, w.end);
-    else if ((this.state.get(w.key)?.version ?? 0) === w.version) put(w.put, "t");
+    else if (w.op === "cas") {
+      if (this.state.get(w.key)?.value === w.value) put(w.put, "c");
+    } else if (w.op === "touch") {
+      const prev = this.state.get(w.key);
+      if (prev !== undefined) put(w.key, prev.value);
+    } else if ((this.state.get(w.key)?.version ?? 0) === w.version) put(w.put, "t");
     else del(w.del, "");
     if (changed) {
       this.state = next;
       this.revision = rev;
       this.history[rev] = next;
     }
+    return before;
   }
 
   range(req: RangeRequest, end: string, at: State): Omit<RangeResponse, "header"> {
@@ -142,7 +165,18 @@ class Model {
 }
 
 function toRequest(w: WriteOp) {
-  if (w.op === "put") return { kind: "put" as const, req: putReq(w.key, w.value) };
+  if (w.op === "put") return { kind: "put" as const, req: putReq(w.key, w.value, { prevKv: w.prevKv }) };
+  if (w.op === "touch") return { kind: "put" as const, req: putReq(w.key, "", { ignoreValue: true }) };
+  if (w.op === "cas") {
+    return {
+      kind: "txn" as const,
+      req: txnReq(
+        [cmp(w.key, "VALUE", "EQUAL", w.value)],
+        [opPut(putReq(w.put, "c"))],
+        [opRange(rangeReq(w.put))],
+      ),
+    };
+  }
   if (w.op === "del") return { kind: "deleteRange" as const, req: deleteReq(w.key, w.end) };
   return {
     kind: "txn" as const,
@@ -163,20 +197,29 @@ describe("range matches a naive model", () => {
         fc.array(writeOp, { minLength: 1, maxLength: 30 }),
         fc.array(rangeArb, { minLength: 1, maxLength: 15 }),
         fc.integer({ min: 1, max: 8 }),
-        async (writes, ranges, batchSize) => {
-          const h = await Harness.create();
-          const copy = await Harness.create();
+        // Every value read from LevelDB, a cache that holds a few, the default.
+        fc.constantFrom(0, 300, undefined),
+        async (writes, ranges, batchSize, valueCacheBytes) => {
+          const options = valueCacheBytes === undefined ? {} : { valueCacheBytes };
+          const h = await Harness.create(undefined, options);
+          const copy = await Harness.create(undefined, options);
           try {
             const model = new Model();
             for (let i = 0; i < writes.length; i += batchSize) {
               const batch = writes.slice(i, i + batchSize);
-              await h.sm.apply(
-                batch.map((w) => {
-                  const { kind, req } = toRequest(w);
-                  return h.entry(kind, req as never);
-                }),
-              );
-              for (const w of batch) model.apply(w);
+              const entries = batch.map((w) => {
+                const { kind, req } = toRequest(w);
+                return h.entry(kind, req as never);
+              });
+              const results = await h.sm.apply(entries);
+              batch.forEach((w, j) => {
+                const prev = model.apply(w);
+                if (w.op !== "put" || !w.prevKv) return;
+                const prevKv = (results.get(entries[j]!.id) as PutResponse).prevKv;
+                expect(
+                  prevKv == null ? null : [s(prevKv.value), prevKv.version, prevKv.modRevision],
+                ).toEqual(prev === undefined ? null : [prev.value, prev.version, prev.mod]);
+              });
             }
             expect(h.sm.revision).toBe(model.revision);
             const check = async (sm: typeof h.sm) => {
@@ -201,14 +244,14 @@ describe("range matches a naive model", () => {
                 expect(strip(actual)).toEqual(expected);
                 expect(actual.header?.revision).toBe(model.revision);
                 if (revision === 0 || revision === model.revision)
-                  expect(strip(sm.range(req))).toEqual(expected);
+                  expect(strip(await sm.rangeAt(req))).toEqual(expected);
               }
             };
             await check(h.sm);
             await h.reopen();
             await check(h.sm);
             await copy.sm.importSnapshot(h.sm.exportSnapshot(), h.sm.appliedIndex);
-            expect(copy.sm.hashKV()).toBe(h.sm.hashKV());
+            expect(await copy.sm.hashKV()).toBe(await h.sm.hashKV());
             await check(copy.sm);
           } finally {
             await h.close();

@@ -110,9 +110,13 @@ describe("branches and revisions", () => {
     expect(r.responses.map((x) => x.response)).toEqual(["responsePut", "responsePut", "responseDeleteRange"]);
     expect(s(r.responses[0]!.responsePut!.prevKv!.value)).toBe("2");
     expect(r.responses[2]!.responseDeleteRange!.deleted).toBe(1);
-    expect(h.sm.range(rangeReq("a")).kvs[0]).toMatchObject({ modRevision: 6, version: 3 });
-    expect(h.sm.range(rangeReq("n")).kvs[0]).toMatchObject({ modRevision: 6, createRevision: 6, version: 1 });
-    expect(h.keys("f")).toEqual([]);
+    expect((await h.sm.rangeAt(rangeReq("a"))).kvs[0]).toMatchObject({ modRevision: 6, version: 3 });
+    expect((await h.sm.rangeAt(rangeReq("n"))).kvs[0]).toMatchObject({
+      modRevision: 6,
+      createRevision: 6,
+      version: 1,
+    });
+    expect(await h.keys("f")).toEqual([]);
     // sub-revisions are stored: the past is readable
     const past = await h.sm.rangeAt(rangeReq("c", "", { revision: 5 }));
     expect(past.kvs).toHaveLength(1);
@@ -123,8 +127,8 @@ describe("branches and revisions", () => {
       txnReq([cmp("a", "VALUE", "EQUAL", "nope")], [opPut(putReq("s", "1"))], [opPut(putReq("f", "1"))]),
     );
     expect(r.succeeded).toBe(false);
-    expect(h.keys("s")).toEqual([]);
-    expect(h.keys("f")).toEqual(["f"]);
+    expect(await h.keys("s")).toEqual([]);
+    expect(await h.keys("f")).toEqual(["f"]);
   });
 
   it("a read-only txn makes no revision", async () => {
@@ -185,7 +189,7 @@ describe("branches and revisions", () => {
     );
     expect(past).toMatchObject({ code: "RAFTKV_UNSUPPORTED", grpcCode: 12 });
     expect(h.sm.revision).toBe(5);
-    expect(h.keys("z")).toEqual([]);
+    expect(await h.keys("z")).toEqual([]);
   });
 
   it("put with ignore_value on a missing key fails the whole txn", async () => {
@@ -195,7 +199,7 @@ describe("branches and revisions", () => {
     );
     expect(r).toBeInstanceOf(KvError);
     expect((r as KvError).message).toBe("etcdserver: key not found");
-    expect(s(h.sm.range(rangeReq("a")).kvs[0]!.value)).toBe("2");
+    expect(s((await h.sm.rangeAt(rangeReq("a"))).kvs[0]!.value)).toBe("2");
     expect(h.sm.revision).toBe(5);
   });
 
@@ -209,9 +213,9 @@ describe("branches and revisions", () => {
         ],
       ),
     );
-    expect(h.sm.range(rangeReq("a")).kvs[0]).toMatchObject({ lease: 4 });
-    expect(s(h.sm.range(rangeReq("a")).kvs[0]!.value)).toBe("2");
-    expect(s(h.sm.range(rangeReq("b")).kvs[0]!.value)).toBe("z");
+    expect((await h.sm.rangeAt(rangeReq("a"))).kvs[0]).toMatchObject({ lease: 4 });
+    expect(s((await h.sm.rangeAt(rangeReq("a"))).kvs[0]!.value)).toBe("2");
+    expect(s((await h.sm.rangeAt(rangeReq("b"))).kvs[0]!.value)).toBe("z");
   });
 });
 
@@ -235,9 +239,9 @@ describe("nested txns", () => {
     );
     const nested = r.responses[1]!.responseTxn!;
     expect(nested.succeeded).toBe(true);
-    expect(h.keys("t")).toEqual(["t"]);
-    expect(h.keys("e")).toEqual([]);
-    expect(h.sm.range(rangeReq("t")).kvs[0]!.modRevision).toBe(6);
+    expect(await h.keys("t")).toEqual(["t"]);
+    expect(await h.keys("e")).toEqual([]);
+    expect((await h.sm.rangeAt(rangeReq("t"))).kvs[0]!.modRevision).toBe(6);
     expect(h.sm.revision).toBe(6);
   });
 

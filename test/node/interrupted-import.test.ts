@@ -69,7 +69,7 @@ describe("an interrupted snapshot install", () => {
   it("is finished at the next open from the staged snapshot file", async () => {
     const { dir, dataDir, kv } = await fresh();
     await putMany(kv, 0, 2000);
-    const hash = kv.hashKV();
+    const hash = await kv.hashKV();
     const applied = kv.appliedIndex;
     const path = await writeSnapshotFile(dataDir.snapDir, applied, kv.exportSnapshot());
     await putMany(kv, 5000, 10); // state that the snapshot does not hold, wiped by the import
@@ -81,7 +81,7 @@ describe("an interrupted snapshot install", () => {
     const recovered = await openKvStateMachine(again, { logFloor: applied - 100, log });
     expect(recovered.incompleteImport).toBe(false);
     expect(recovered.appliedIndex).toBe(applied);
-    expect(recovered.hashKV()).toBe(hash);
+    expect(await recovered.hashKV()).toBe(hash);
     await recovered.close();
     await again.close();
   });
