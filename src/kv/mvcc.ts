@@ -492,7 +492,9 @@ export class KvStateMachine {
   #valuesNeeded(command: Command): Live[] | undefined {
     let needed: Live[] | undefined;
     const need = (live: Live | undefined): void => {
-      if (live !== undefined && live.value === undefined) (needed ??= []).push(live);
+      if (live === undefined || live.value !== undefined) return;
+      needed ??= [];
+      needed.push(live);
     };
     const needRange = (key: Buffer, rangeEnd: Buffer): void => {
       this.#scan(keyBounds(key, rangeEnd), (_name, live) => {

@@ -220,7 +220,8 @@ export class WatchHub {
         view = withoutPrev.get(event) ?? { type: event.type, kv: event.kv, prevKv: null };
         withoutPrev.set(event, view);
       } else if (event.prevKvUnloaded === true) {
-        (replay ??= new Set()).add(w);
+        replay ??= new Set();
+        replay.add(w);
         return;
       }
       const list = out.get(w);

@@ -216,9 +216,9 @@ describe("range matches a naive model", () => {
                 const prev = model.apply(w);
                 if (w.op !== "put" || !w.prevKv) return;
                 const prevKv = (results.get(entries[j]!.id) as PutResponse).prevKv;
-                expect(
-                  prevKv == null ? null : [s(prevKv.value), prevKv.version, prevKv.modRevision],
-                ).toEqual(prev === undefined ? null : [prev.value, prev.version, prev.mod]);
+                expect(prevKv == null ? null : [s(prevKv.value), prevKv.version, prevKv.modRevision]).toEqual(
+                  prev === undefined ? null : [prev.value, prev.version, prev.mod],
+                );
               });
             }
             expect(h.sm.revision).toBe(model.revision);
