@@ -148,7 +148,7 @@ describe("LeaseManager", () => {
     expect(proposals.filter((p) => p.kind === "leaseRevoke")).toEqual([
       { kind: "leaseRevoke", request: { ID: 5 } },
     ]);
-    expect(h.keys("k")).toEqual([]);
+    expect(await h.keys("k")).toEqual([]);
     expect(await manager.keepAlive(5, false)).toBe(0);
     expect(await manager.timeToLive(5, false, false)).toBeNull();
   });
