@@ -9,6 +9,7 @@ import {
   DEFAULTS,
   hostPort,
   type NodeConfig,
+  nonNegativeInt,
   parsePeers,
   positiveInt,
 } from "../node/config.js";
@@ -141,6 +142,12 @@ export function serverOptions(): Option[] {
       "RAFTKV_QUOTA_BACKEND_BYTES",
       "0",
     ),
+    opt(
+      "--value-cache-bytes <n>",
+      'bytes of values kept in memory in front of the store (0: none; see README "Sizing memory")',
+      "RAFTKV_VALUE_CACHE_BYTES",
+      String(DEFAULTS.valueCacheBytes),
+    ),
     ...deployOptions(),
     ...authOptions(),
     ...tlsOptions(),
@@ -201,6 +208,7 @@ export function configFromOptions(o: Record<string, unknown>): NodeConfig {
     autoCompaction: autoCompactionFromOptions(o),
     auth: authConfigFromOptions(o),
     quotaBackendBytes: quotaFromOptions(s("quotaBackendBytes")),
+    valueCacheBytes: nonNegativeInt(s("valueCacheBytes"), "--value-cache-bytes"),
     ...tlsConfig(o),
   });
 }

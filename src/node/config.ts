@@ -2,6 +2,7 @@
 // variables onto it; tests build it directly.
 
 import type { AuthTokenOptions } from "../api/auth-tokens.js";
+import { DEFAULT_VALUE_CACHE_BYTES } from "../kv/index.js";
 import type { TlsFiles } from "../tls/certificates.js";
 import type { AutoCompactionConfig } from "./auto-compaction.js";
 import type { LogFormat } from "./logger.js";
@@ -62,6 +63,11 @@ export interface NodeConfig {
    * NOSPACE alarm (./alarms.ts). Absent: DEFAULTS.quotaBackendBytes.
    */
   readonly quotaBackendBytes?: number;
+  /**
+   * Bytes of values the KV state machine's value cache may hold (--value-cache-bytes; 0: none).
+   * Absent: DEFAULTS.valueCacheBytes.
+   */
+  readonly valueCacheBytes?: number;
 }
 
 export interface AuthConfig {
@@ -91,6 +97,8 @@ export const DEFAULTS = {
   logFormat: "auto" as LogFormat,
   /** etcd's default, 2 GiB (see README "A full disk" for why raftkv keeps it). */
   quotaBackendBytes: 2 * 1024 * 1024 * 1024,
+  /** 64 MiB: see README "Sizing memory". */
+  valueCacheBytes: DEFAULT_VALUE_CACHE_BYTES,
 } as const;
 
 export class ConfigError extends Error {
@@ -133,6 +141,14 @@ export function positiveInt(value: string | number, what: string): number {
   const n = typeof value === "number" ? value : Number(value);
   if (!Number.isSafeInteger(n) || n <= 0)
     throw new ConfigError(`${what}: "${value}" is not a positive integer`);
+  return n;
+}
+
+/** A whole number, 0 included (a size where 0 means "none"); "" and "-1" are refused. */
+export function nonNegativeInt(value: string | number, what: string): number {
+  const n = typeof value === "number" ? value : value.trim() === "" ? Number.NaN : Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new ConfigError(`${what}: "${value}" is not a whole number (0 or more)`);
   return n;
 }
 

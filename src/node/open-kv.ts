@@ -13,17 +13,20 @@ import { compactFreedRanges } from "./disk.js";
 import type { Logger } from "./logger.js";
 
 /**
- * Opens the KV state machine (it reads every live key and record). A damaged store is
+ * Opens the KV state machine (it reads every live key and record), its value cache bounded by
+ * `options.valueCacheBytes` (absent: the state machine's default). A damaged store is
  * RAFTKV_CORRUPT_STORE naming the table file when it can be found: LevelDB's own corruption
  * errors ("Corruption: corrupted compressed block contents") name none.
  */
 export async function openKvStateMachine(
   dataDir: DataDir,
   recovery?: { readonly logFloor: number; readonly log: Logger },
+  options: { readonly valueCacheBytes?: number } = {},
 ): Promise<KvStateMachine> {
   let kv: KvStateMachine;
   try {
     kv = await KvStateMachine.open(dataDir.kv, {
+      valueCacheBytes: options.valueCacheBytes,
       onCompacted: (revision) => {
         if (recovery !== undefined) compactFreedRanges(dataDir, recovery.log, revision);
       },

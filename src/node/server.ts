@@ -20,6 +20,7 @@ import { prepareStart } from "./join.js";
 import { startKvServices } from "./kv-services.js";
 import type { Logger } from "./logger.js";
 import { encodeMemberContext, type MemberInfo, MemberTable } from "./members.js";
+import { registerMemoryMetrics } from "./memory-metrics.js";
 import { RaftKvNode } from "./node.js";
 import { openKvStateMachine } from "./open-kv.js";
 import { RemovalNotice } from "./removal.js";
@@ -86,7 +87,8 @@ export async function startNode(
     }
 
     const logFloor = Math.max(storage.firstIndex() - 1, storage.snapshot().meta.index);
-    const kv = await openKvStateMachine(dataDir, { logFloor, log });
+    const valueCacheBytes = config.valueCacheBytes ?? DEFAULTS.valueCacheBytes;
+    const kv = await openKvStateMachine(dataDir, { logFloor, log }, { valueCacheBytes });
     closers.push(() => kv.close());
     // Subscribed before anything is applied: the hub starts at the store's revision.
     const watchHub = new WatchHub(kv);
@@ -183,6 +185,7 @@ export async function startNode(
     closers.push(async () => quota.stop());
 
     registerIdentityMetrics(registry, started);
+    registerMemoryMetrics(registry, started, valueCacheBytes);
     new Gauge({
       name: "raftkv_build_info",
       help: "raftkv's version and the etcd API level it serves (always 1)",

@@ -56,10 +56,17 @@ describe("raftkv command line", () => {
       "--max-request-bytes",
       "--log-level",
       "--log-format",
+      "--value-cache-bytes",
     ]) {
       expect(run.stdout, flag).toContain(flag);
     }
-    for (const env of ["RAFTKV_NAME", "RAFTKV_DATA_DIR", "RAFTKV_PEERS", "RAFTKV_LISTEN_CLIENT"]) {
+    for (const env of [
+      "RAFTKV_NAME",
+      "RAFTKV_DATA_DIR",
+      "RAFTKV_PEERS",
+      "RAFTKV_LISTEN_CLIENT",
+      "RAFTKV_VALUE_CACHE_BYTES",
+    ]) {
       expect(run.stdout, env).toContain(env);
     }
     for (const sub of ["put", "get", "del", "txn", "members", "status", "dev", "bench"]) {
@@ -82,6 +89,8 @@ describe("raftkv command line", () => {
       [["--name", "x", "--peers", "a=127.0.0.1:1"], '--peers does not list this member\'s --name "x"'],
       [["--log-level", "loud"], "Allowed choices are trace, debug, info, warn, error, fatal, silent"],
       [["--heartbeat-ticks", "10", "--election-ticks", "10"], "--heartbeat-ticks must be smaller"],
+      [["--value-cache-bytes", "-1"], '--value-cache-bytes: "-1" is not a whole number (0 or more)'],
+      [["--value-cache-bytes", "lots"], '--value-cache-bytes: "lots" is not a whole number (0 or more)'],
     ];
     for (const [args, message] of cases) {
       const dir = mkdtempSync(join(tmpdir(), "raftkv-cli-"));
@@ -94,6 +103,11 @@ describe("raftkv command line", () => {
     const env = await raftkv(["--data-dir", join(tmpdir(), "raftkv-never")], { RAFTKV_TICK_MS: "-1" });
     expect(env.code).toBe(2);
     expect(env.stderr).toContain('--tick-ms: "-1" is not a positive integer');
+    const cache = await raftkv(["--data-dir", join(tmpdir(), "raftkv-never")], {
+      RAFTKV_VALUE_CACHE_BYTES: "1.5",
+    });
+    expect(cache.code).toBe(2);
+    expect(cache.stderr).toContain('--value-cache-bytes: "1.5" is not a whole number (0 or more)');
   });
 
   it("a client port already in use: a clear error and a non-zero exit", async () => {

@@ -5,7 +5,27 @@ import { StatefulSet } from "kubernetes-models/apps/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ConfigMap, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
+import { configFromOptions, serverOptions } from "../../src/cli/server.js";
 import { findObject, type K8sObject, podEnvironment, renderKustomize } from "./harness.js";
+
+const MIB = 1024 * 1024;
+
+/** A Kubernetes memory quantity ("512Mi", "1Gi", "1G", "1073741824") in bytes. */
+function bytesOf(quantity: string | number): number {
+  const m = /^(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(String(quantity));
+  if (m === null) throw new Error(`not a memory quantity: ${quantity}`);
+  const unit: Record<string, number> = {
+    Ki: 1024,
+    Mi: MIB,
+    Gi: 1024 * MIB,
+    Ti: 1024 * 1024 * MIB,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
+  return Number(m[1]) * (m[2] === undefined ? 1 : unit[m[2]]!);
+}
 
 const rendered = renderKustomize();
 if (rendered === null) console.warn("skipping the manifest tests: kubectl is not installed");
@@ -82,6 +102,29 @@ describe.skipIf(rendered === null)("the kustomize base in k8s/", () => {
     expect(c.securityContext.capabilities.drop).toEqual(["ALL"]);
     expect(c.resources.requests.cpu).toBeDefined();
     expect(c.resources.requests.memory).toBeDefined();
+  });
+
+  it("sets a memory limit that holds the value cache by the README's sizing rule", () => {
+    const c = container();
+    expect(bytesOf(c.resources.requests.memory)).toBe(512 * MIB);
+    expect(bytesOf(c.resources.limits.memory)).toBe(1024 * MIB);
+    // The cache the pods run with, as the CLI reads the pod's environment.
+    const env = podEnvironment(objects, "raftkv-0", "prod");
+    expect(env.RAFTKV_VALUE_CACHE_BYTES).toBeDefined();
+    const options: Record<string, unknown> = {};
+    for (const o of serverOptions()) {
+      if (o.defaultValue !== undefined) options[o.attributeName()] = o.defaultValue;
+      const value = o.envVar === undefined ? undefined : env[o.envVar];
+      if (value !== undefined) options[o.attributeName()] = o.required || o.optional ? value : true;
+    }
+    const cacheBytes = configFromOptions(options).valueCacheBytes ?? Number.NaN;
+    expect(cacheBytes).toBe(64 * MIB);
+    // README "Sizing memory": 256 MiB base + the cache + ~200 bytes per live key; the limit must
+    // leave room for at least a million keys beyond the base and the cache.
+    expect(bytesOf(c.resources.limits.memory)).toBeGreaterThanOrEqual(
+      256 * MIB + cacheBytes + 200 * 1_000_000,
+    );
+    expect(bytesOf(c.resources.requests.memory)).toBeGreaterThanOrEqual(256 * MIB + cacheBytes);
   });
 
   it("leaves time for a leadership transfer on SIGTERM, and probes /readyz and /livez", () => {
