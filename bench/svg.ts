@@ -82,6 +82,7 @@ export function chartsSvg(charts: readonly LineChart[]): string {
   const w = PANEL_WIDTH * charts.length;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${PANEL_HEIGHT}" font-family="sans-serif" font-size="12">`,
+    `<title>${xmlText(charts.map((c) => c.title).join("; "))}</title>`,
     `<rect width="${w}" height="${PANEL_HEIGHT}" fill="white"/>`,
     ...charts.map((c, i) => lineChartPanel(c, i * PANEL_WIDTH, 0)),
     "</svg>",
