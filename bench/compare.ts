@@ -16,29 +16,22 @@
 // the runs (by throughput) with its p50 / p99, the ratio raftkv / etcd, and each member's RSS after
 // the loads. Writes an SVG chart of put throughput against clients.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { type Cluster, procsOf, startEtcd, startRaftkv } from "./clusters.js";
 import {
   type BenchCase,
   findEtcdBenchmark,
-  MEMBER_ENV,
   median,
   type Result,
   runEtcdBenchmark,
 } from "./etcd-benchmark.js";
 import { bench } from "./load.js";
-import { stopProcess, waitWritable } from "./procs.js";
-
-const CLI = resolve(import.meta.dirname, "../src/cli/main.js");
-
-interface Cluster {
-  readonly name: string;
-  readonly endpoints: string[];
-  readonly procs: ChildProcess[];
-}
+import { memoryOf, stopProcess, waitWritable } from "./procs.js";
+import { chartsSvg } from "./svg.js";
 
 type Case = BenchCase;
 
@@ -50,69 +43,6 @@ const CASES: Case[] = [
   { label: "range-l64", op: "range", clients: 64, conns: 64, consistency: "l", total: 40000 },
   { label: "range-s64", op: "range", clients: 64, conns: 64, consistency: "s", total: 40000 },
 ];
-
-function startRaftkv(root: string, base: number, profileDir: string | null): Cluster {
-  const names = ["r1", "r2", "r3"];
-  const peers = names.map((n, i) => `${n}=127.0.0.1:${base + i * 10 + 1}`).join(",");
-  const procs = names.map((n, i) => {
-    const nodeArgs = profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-dir", join(profileDir, n)];
-    return spawn(
-      process.execPath,
-      [
-        ...nodeArgs,
-        CLI,
-        "--name",
-        n,
-        "--data-dir",
-        join(root, n),
-        "--listen-client",
-        `127.0.0.1:${base + i * 10}`,
-        "--listen-peer",
-        `127.0.0.1:${base + i * 10 + 1}`,
-        "--listen-metrics",
-        `127.0.0.1:${base + i * 10 + 2}`,
-        "--peers",
-        peers,
-        "--log-level",
-        "warn",
-      ],
-      { stdio: "ignore", env: MEMBER_ENV },
-    );
-  });
-  return { name: "raftkv", endpoints: names.map((_, i) => `127.0.0.1:${base + i * 10}`), procs };
-}
-
-function startEtcd(root: string, base: number): Cluster {
-  const names = ["e1", "e2", "e3"];
-  const initial = names.map((n, i) => `${n}=http://127.0.0.1:${base + i * 10 + 1}`).join(",");
-  const procs = names.map((n, i) =>
-    spawn(
-      "etcd",
-      [
-        "--name",
-        n,
-        "--data-dir",
-        join(root, n),
-        "--listen-client-urls",
-        `http://127.0.0.1:${base + i * 10}`,
-        "--advertise-client-urls",
-        `http://127.0.0.1:${base + i * 10}`,
-        "--listen-peer-urls",
-        `http://127.0.0.1:${base + i * 10 + 1}`,
-        "--initial-advertise-peer-urls",
-        `http://127.0.0.1:${base + i * 10 + 1}`,
-        "--initial-cluster",
-        initial,
-        "--initial-cluster-token",
-        "bench",
-        "--log-level",
-        "warn",
-      ],
-      { stdio: "ignore" },
-    ),
-  );
-  return { name: "etcd", endpoints: names.map((_, i) => `127.0.0.1:${base + i * 10}`), procs };
-}
 
 /** User + system CPU time of the processes so far, in µs (from /proc; 0 where unreadable). */
 function cpuUs(procs: readonly ChildProcess[]): number {
@@ -131,15 +61,6 @@ function cpuUs(procs: readonly ChildProcess[]): number {
 
 /** USER_HZ: 100 on Linux on every common architecture. */
 const CLOCK_TICKS_PER_SECOND = 100;
-
-function rssMiB(p: ChildProcess): number {
-  try {
-    const status = readFileSync(`/proc/${p.pid}/status`, "utf8");
-    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-  } catch {
-    return 0;
-  }
-}
 
 async function runNodeLoad(c: Cluster, k: Case, total: number): Promise<Result> {
   const r = await bench({
@@ -160,47 +81,17 @@ async function runNodeLoad(c: Cluster, k: Case, total: number): Promise<Result> 
 /** An SVG line chart of put throughput against clients, one line per system. */
 function chartSvg(report: Report, cases: Case[]): string {
   const puts = cases.filter((k) => k.op === "put");
-  const systems = Object.keys(report.results);
-  const w = 640;
-  const h = 400;
-  const pad = { l: 70, r: 20, t: 40, b: 50 };
-  const maxY = Math.max(
-    1,
-    ...systems.flatMap((s) => puts.map((k) => report.results[s]![k.label]?.throughput ?? 0)),
-  );
-  const yTop = Math.ceil(maxY / 1000) * 1000;
-  const x = (i: number): number => pad.l + (i * (w - pad.l - pad.r)) / Math.max(1, puts.length - 1);
-  const y = (v: number): number => h - pad.b - (v / yTop) * (h - pad.t - pad.b);
-  const colors = ["#d62728", "#1f77b4", "#2ca02c"];
-  const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`,
-  );
-  parts.push(`<rect width="${w}" height="${h}" fill="white"/>`);
-  parts.push(
-    `<text x="${w / 2}" y="22" text-anchor="middle" font-size="14">put throughput (req/s), 3 members, etcd-benchmark</text>`,
-  );
-  for (let t = 0; t <= 5; t++) {
-    const v = (yTop * t) / 5;
-    parts.push(`<line x1="${pad.l}" x2="${w - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${pad.l - 8}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)}</text>`);
-  }
-  puts.forEach((k, i) => {
-    parts.push(`<text x="${x(i)}" y="${h - pad.b + 20}" text-anchor="middle">${k.clients}</text>`);
-  });
-  parts.push(`<text x="${w / 2}" y="${h - 10}" text-anchor="middle">clients</text>`);
-  systems.forEach((s, si) => {
-    const pts = puts.map((k, i) => `${x(i)},${y(report.results[s]![k.label]?.throughput ?? 0)}`).join(" ");
-    const color = colors[si % colors.length];
-    parts.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="2"/>`);
-    puts.forEach((k, i) => {
-      const v = report.results[s]![k.label]?.throughput ?? 0;
-      parts.push(`<circle cx="${x(i)}" cy="${y(v)}" r="3" fill="${color}"/>`);
-    });
-    parts.push(`<text x="${pad.l + 10}" y="${pad.t + 16 * (si + 1)}" fill="${color}">${s}</text>`);
-  });
-  parts.push("</svg>");
-  return `${parts.join("\n")}\n`;
+  return chartsSvg([
+    {
+      title: "put throughput (req/s), 3 members, etcd-benchmark",
+      xLabels: puts.map((k) => String(k.clients)),
+      xTitle: "clients",
+      series: Object.entries(report.results).map(([name, r]) => ({
+        name,
+        values: puts.map((k) => r[k.label]?.throughput ?? 0),
+      })),
+    },
+  ]);
 }
 
 interface Report {
@@ -242,7 +133,7 @@ async function main(): Promise<void> {
   const clusters: Cluster[] = [];
   const report: Report = { results: {}, cpuUsPerRequest: {}, rssMiB: {}, runs, tool };
   try {
-    clusters.push(startRaftkv(root, 22379, profileDir));
+    clusters.push(startRaftkv(root, 22379, { profileDir }));
     if (values.only !== "raftkv") clusters.push(startEtcd(root, 32379));
     await Promise.all(clusters.map((c) => waitWritable(c.endpoints)));
     for (const c of clusters) {
@@ -255,7 +146,7 @@ async function main(): Promise<void> {
       for (let r = 0; r < runs; r++) {
         for (const c of clusters) {
           const total = Math.max(100, Math.round(k.total * scale));
-          const cpuBefore = cpuUs(c.procs);
+          const cpuBefore = cpuUs(procsOf(c));
           const res =
             etcdBenchmark !== null
               ? await runEtcdBenchmark(etcdBenchmark, c.endpoints, k, total)
@@ -263,7 +154,7 @@ async function main(): Promise<void> {
           per[c.name] ??= [];
           per[c.name]!.push(res);
           cpu[c.name] ??= [];
-          cpu[c.name]!.push((cpuUs(c.procs) - cpuBefore) / total);
+          cpu[c.name]!.push((cpuUs(procsOf(c)) - cpuBefore) / total);
           process.stderr.write(
             `${c.name} ${k.label} run ${r + 1}: ${res.throughput} req/s p50 ${res.p50Ms} p99 ${res.p99Ms}\n`,
           );
@@ -275,9 +166,9 @@ async function main(): Promise<void> {
         report.cpuUsPerRequest[c.name]![k.label] = Math.round(sorted[Math.floor(sorted.length / 2)]!);
       }
     }
-    for (const c of clusters) report.rssMiB[c.name] = c.procs.map(rssMiB);
+    for (const c of clusters) report.rssMiB[c.name] = procsOf(c).map((p) => memoryOf(p.pid).rssMiB);
   } finally {
-    await Promise.all(clusters.flatMap((c) => c.procs.map(stopProcess)));
+    await Promise.all(clusters.flatMap((c) => procsOf(c).map((p) => stopProcess(p))));
     rmSync(root, { recursive: true, force: true });
   }
   if (values.chart !== undefined) {

@@ -16,6 +16,11 @@ export interface BenchCase {
   readonly consistency: "l" | "s";
   /** Requests per run at --scale 1 (the shared tools README's standard loads). */
   readonly total: number;
+  /** Put keys: this many bytes (default 8), `--sequential-keys` over `keySpaceSize` (default 100000). */
+  readonly keySize?: number;
+  readonly keySpaceSize?: number;
+  /** The key a range reads (default `foo`). */
+  readonly rangeKey?: string;
 }
 
 export interface Result {
@@ -59,13 +64,17 @@ function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-/** Puts go to the leader (`--target-leader`, which asks Cluster.MemberList) unless `targetLeader` is false. */
+/**
+ * Puts go to the leader (`--target-leader`, which asks Cluster.MemberList) unless `targetLeader` is
+ * false. An aborted `signal` kills the run.
+ */
 export function runEtcdBenchmark(
   tool: string,
   endpoints: readonly string[],
   k: BenchCase,
   total: number,
   targetLeader = true,
+  signal?: AbortSignal,
 ): Promise<Result> {
   const args = [
     "--endpoints",
@@ -78,13 +87,13 @@ export function runEtcdBenchmark(
   ];
   if (k.op === "put") {
     if (targetLeader) args.push("--target-leader");
-    args.push("put", "--key-size", "8", "--val-size", "256", "--sequential-keys");
-    args.push("--key-space-size", "100000", "--total", String(total));
+    args.push("put", "--key-size", String(k.keySize ?? 8), "--val-size", "256", "--sequential-keys");
+    args.push("--key-space-size", String(k.keySpaceSize ?? 100_000), "--total", String(total));
   } else {
-    args.push("range", "foo", "--consistency", k.consistency, "--total", String(total));
+    args.push("range", k.rangeKey ?? "foo", "--consistency", k.consistency, "--total", String(total));
   }
   return new Promise((resolveRun, reject) => {
-    execFile(tool, args, { maxBuffer: 64 * 1024 * 1024, timeout: 600_000 }, (err, stdout, stderr) => {
+    execFile(tool, args, { maxBuffer: 64 * 1024 * 1024, timeout: 600_000, signal }, (err, stdout, stderr) => {
       if (err !== null)
         return reject(new Error(`etcd-benchmark failed: ${err.message}\n${stderr.slice(-2000)}`));
       try {

@@ -4,15 +4,14 @@
 //
 //   npm run build && node dist/bench/timeline.js [--clients 64] [--total 30000] [--profile DIR]
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { findEtcdBenchmark, MEMBER_ENV, runEtcdBenchmark } from "./etcd-benchmark.js";
+import { procsOf, startRaftkv } from "./clusters.js";
+import { findEtcdBenchmark, runEtcdBenchmark } from "./etcd-benchmark.js";
 import { stopProcess, waitWritable } from "./procs.js";
 
-const CLI = resolve(import.meta.dirname, "../src/cli/main.js");
 const STAGES = ["proposed", "leader_persisted", "follower_acked", "committed", "applied", "answered"];
 
 /** Mean per stage from a Prometheus text page (sum / count of each stage's histogram). */
@@ -41,29 +40,10 @@ async function main(): Promise<void> {
   if (tool === null) throw new Error("etcd-benchmark not found: set ETCD_BENCHMARK");
   const base = Number(values.base);
   const root = mkdtempSync(join(tmpdir(), "raftkv-timeline-"));
-  const names = ["t1", "t2", "t3"];
-  const peers = names.map((n, i) => `${n}=127.0.0.1:${base + i * 10 + 1}`).join(",");
-  const procs = names.map((n, i) =>
-    spawn(
-      process.execPath,
-      [
-        ...(values.profile === undefined
-          ? []
-          : ["--cpu-prof", "--cpu-prof-dir", join(resolve(values.profile), n)]),
-        CLI,
-        ...["--name", n, "--data-dir", join(root, n), "--peers", peers, "--log-level", "warn"],
-        ...[
-          "--listen-client",
-          `127.0.0.1:${base + i * 10}`,
-          "--listen-peer",
-          `127.0.0.1:${base + i * 10 + 1}`,
-        ],
-        ...["--listen-metrics", `127.0.0.1:${base + i * 10 + 2}`],
-      ],
-      { stdio: "ignore", env: MEMBER_ENV },
-    ),
-  );
-  const endpoints = names.map((_, i) => `127.0.0.1:${base + i * 10}`);
+  const cluster = startRaftkv(root, base, {
+    profileDir: values.profile === undefined ? null : resolve(values.profile),
+  });
+  const endpoints = cluster.endpoints;
   try {
     await waitWritable(endpoints);
     const clients = Number(values.clients);
@@ -79,15 +59,15 @@ async function main(): Promise<void> {
     process.stdout.write(
       `put, ${clients} clients: ${r.throughput} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms\n`,
     );
-    for (let i = 0; i < names.length; i++) {
-      const text = await (await fetch(`http://127.0.0.1:${base + i * 10 + 2}/metrics`)).text();
+    for (const m of cluster.members) {
+      const text = await (await fetch(`http://${m.metrics}/metrics`)).text();
       const means = stageMeansMs(text);
       if ((means.get("answered")?.count ?? 0) < 100) continue; // not the leader
-      process.stdout.write(`leader ${names[i]}: mean ms since the write arrived\n`);
+      process.stdout.write(`leader ${m.name}: mean ms since the write arrived\n`);
       for (const [stage, m] of means) process.stdout.write(`  ${stage.padEnd(17)} ${m.meanMs.toFixed(2)}\n`);
     }
   } finally {
-    await Promise.all(procs.map(stopProcess));
+    await Promise.all(procsOf(cluster).map((p) => stopProcess(p)));
     rmSync(root, { recursive: true, force: true });
   }
 }
