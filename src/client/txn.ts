@@ -62,7 +62,8 @@ export interface DeleteOptions extends RangeSelector {
 /** Wire shapes of the requests, with the fields left out that take their default. */
 export interface RangeRequestInput extends Omit<GetOptions, "prefix" | "fromKey" | "rangeEnd"> {
   key: Buffer;
-  rangeEnd: Buffer;
+  /** Absent for a single key: etcd 3.4 reads an empty range_end on the wire as "to the end". */
+  rangeEnd?: Buffer;
 }
 export interface PutRequestInput extends PutOptions {
   key: Buffer;
@@ -70,7 +71,8 @@ export interface PutRequestInput extends PutOptions {
 }
 export interface DeleteRangeRequestInput {
   key: Buffer;
-  rangeEnd: Buffer;
+  /** Absent for a single key, as in RangeRequestInput. */
+  rangeEnd?: Buffer;
   prevKv?: boolean;
 }
 
@@ -122,7 +124,10 @@ export const cmp = {
 
 export function rangeRequest(key: Bytes, options: GetOptions = {}): RangeRequestInput {
   const { prefix: _prefix, fromKey: _fromKey, rangeEnd: _rangeEnd, ...rest } = options;
-  return { ...rest, ...rangeOf(key, options) };
+  const selected = rangeOf(key, options);
+  const request: RangeRequestInput = { ...rest, key: selected.key };
+  if (selected.rangeEnd.length > 0) request.rangeEnd = selected.rangeEnd;
+  return request;
 }
 
 export function putRequest(key: Bytes, value: Bytes, options: PutOptions = {}): PutRequestInput {
@@ -130,7 +135,9 @@ export function putRequest(key: Bytes, value: Bytes, options: PutOptions = {}): 
 }
 
 export function deleteRequest(key: Bytes, options: DeleteOptions = {}): DeleteRangeRequestInput {
-  const request: DeleteRangeRequestInput = rangeOf(key, options);
+  const selected = rangeOf(key, options);
+  const request: DeleteRangeRequestInput = { key: selected.key };
+  if (selected.rangeEnd.length > 0) request.rangeEnd = selected.rangeEnd;
   if (options.prevKv === true) request.prevKv = true;
   return request;
 }

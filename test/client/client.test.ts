@@ -82,12 +82,12 @@ describe("keys and ranges", () => {
     expect(op.delete("p", { prefix: true, prevKv: true })).toEqual({
       requestDeleteRange: { key: Buffer.from("p"), rangeEnd: Buffer.from("q"), prevKv: true },
     });
-    expect(op.get("k", { limit: 2, keysOnly: true }).requestRange).toEqual({
-      key: Buffer.from("k"),
-      rangeEnd: Buffer.alloc(0),
-      limit: 2,
-      keysOnly: true,
-    });
+    // A single key sends no range_end at all: etcd 3.4 takes an empty one on the wire as "to the end".
+    const single = op.get("k", { limit: 2, keysOnly: true }).requestRange;
+    expect(single).toEqual({ key: Buffer.from("k"), limit: 2, keysOnly: true });
+    expect(single !== undefined && "rangeEnd" in single).toBe(false);
+    const deleteOne = op.delete("k").requestDeleteRange;
+    expect(deleteOne !== undefined && "rangeEnd" in deleteOne).toBe(false);
   });
 });
 

@@ -76,6 +76,8 @@ describe("a member's memory in /metrics", () => {
     );
     expect(series(m, "raftkv_kv_index_keys")).toBeGreaterThanOrEqual(KEYS);
     expectPlausibleCache(m, 64 * MIB);
+    // Every value read above was written moments before and fits the cache: the gets were hits.
+    expect(series(m, "raftkv_value_cache_hits_total")).toBeGreaterThan(0);
 
     // Counters never go back between scrapes.
     await client.get(`mem/000`);
@@ -95,5 +97,7 @@ describe("a member's memory in /metrics", () => {
     expectPlausibleCache(m, MIB);
     const client = cluster.client([node]);
     expect((await client.get("mem/059")).kvs[0]?.value.toString()).toBe(VALUE);
+    // The index came back from keys alone, so that value was read from LevelDB: a miss.
+    expect(series(await scrape(), "raftkv_value_cache_misses_total")).toBeGreaterThan(0);
   });
 });
