@@ -284,6 +284,8 @@ function copyBytes(bytes: Buffer): Buffer {
 class Live {
   /** The value when it is in memory: pinned until the version's batch is written, then cached. */
   value: Buffer | undefined;
+  /** Read since the cache last passed it over (second chance: eviction spares it once). */
+  hot = false;
 
   constructor(
     readonly mod: number,
@@ -319,7 +321,7 @@ export class KvStateMachine {
   readonly #leaseExists: (id: number) => boolean;
   #tree: BTree<string, Live> = new BTree<string, Live>();
   readonly #cacheLimit: number;
-  /** Lives whose (written) value is cached, least recently used first. */
+  /** Lives whose (written) value is cached, oldest first (evicted by CLOCK: see #evict). */
   #cache = new Set<Live>();
   #cacheBytes = 0;
   #cacheHits = 0;
@@ -557,12 +559,20 @@ export class KvStateMachine {
     this.#cacheBytes += cacheCost(live);
   }
 
-  /** Drops least recently used values until the cache is within its bound. */
+  /**
+   * Drops the oldest values until the cache is within its bound, sparing once each value read
+   * since it was last passed over (CLOCK): a spared value moves to the recent end, unmarked.
+   */
   #evict(): void {
     if (this.#cacheBytes <= this.#cacheLimit) return;
     for (const live of this.#cache) {
       if (this.#cacheBytes <= this.#cacheLimit) return;
       this.#cache.delete(live);
+      if (live.hot) {
+        live.hot = false;
+        this.#cache.add(live);
+        continue;
+      }
       this.#cacheBytes -= cacheCost(live);
       live.value = undefined;
     }
@@ -879,9 +889,9 @@ export class KvStateMachine {
     if (value === undefined) {
       pending.set(kv, live);
     } else {
-      // A hit: the value moves to the cache's recent end (pinned values are not in it yet).
+      // A hit only marks the value: reordering the cache on every read cost more than the read.
       this.#cacheHits++;
-      if (this.#cache.delete(live)) this.#cache.add(live);
+      live.hot = true;
     }
     return kv;
   }

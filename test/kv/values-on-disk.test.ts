@@ -120,6 +120,22 @@ describe("the value cache", () => {
     await h.sm.rangeAt(rangeReq("k", "l"));
     expect(h.sm.memoryStats().cacheBytes).toBeLessThanOrEqual(limit);
   });
+
+  it("spares a value read since it was cached when it evicts, and drops an unread one", async () => {
+    const limit = 10_000;
+    const h = await harness(limit);
+    await fill(h, 400);
+    const cached = h.sm.memoryStats().cacheEntries;
+    // The oldest cached keys: the first of the newest `cached` writes.
+    const oldest = 400 - cached;
+    const key = (i: number): string => `k${String(i).padStart(4, "0")}`;
+    expect(h.sm.range(rangeReq(key(oldest)))).not.toBeInstanceOf(Promise);
+    // Write a few new keys: eviction passes over the oldest (read) and the next (unread).
+    for (let i = 0; i < 5; i++) await h.sm.apply([h.entry("put", putReq(`n${i}`, value(i)))]);
+    expect(h.sm.range(rangeReq(key(oldest)))).not.toBeInstanceOf(Promise);
+    expect(h.sm.range(rangeReq(key(oldest + 1)))).toBeInstanceOf(Promise);
+    expect(h.sm.memoryStats().cacheBytes).toBeLessThanOrEqual(limit);
+  });
 });
 
 describe("consistency while applies and compaction run", () => {
