@@ -120,6 +120,7 @@ import type {
   TxnRequest,
   TxnResponse,
 } from "./types.js";
+import { ValueArena } from "./value-arena.js";
 
 // sorted-btree is CommonJS with `exports.default`; Node's and vitest's ESM interop disagree on
 // what a default import of it is, require() does not.
@@ -301,12 +302,8 @@ class Live {
   }
 }
 
-/** What a cached value costs besides its bytes (the record buffer's header, the Buffer object). */
+/** What a cached value costs besides its bytes in the arena (the Buffer object over them). */
 const CACHE_ENTRY_COST = 96;
-
-function cacheCost(live: Live): number {
-  return live.size + CACHE_ENTRY_COST;
-}
 
 /** A read's record is gone: a compaction removed a version the read had seen live (no snapshot). */
 class RecordRaced extends Error {}
@@ -323,7 +320,8 @@ export class KvStateMachine {
   readonly #cacheLimit: number;
   /** Lives whose (written) value is cached, oldest first (evicted by CLOCK: see #evict). */
   #cache = new Set<Live>();
-  #cacheBytes = 0;
+  /** The cached values' memory (./value-arena.ts). */
+  #arena: ValueArena;
   #cacheHits = 0;
   #cacheMisses = 0;
   /** Lives the apply in progress created: their values are pinned until its batch is written. */
@@ -365,6 +363,7 @@ export class KvStateMachine {
     const limit = options.valueCacheBytes ?? DEFAULT_VALUE_CACHE_BYTES;
     if (!(limit >= 0)) throw new RangeError(`raftkv: value cache of ${limit} bytes`);
     this.#cacheLimit = limit;
+    this.#arena = new ValueArena(limit);
     this.#compactor = new Compactor(db, {
       done: 0,
       onError: options.onBackgroundError,
@@ -412,7 +411,7 @@ export class KvStateMachine {
   memoryStats(): KvMemoryStats {
     return {
       indexEntries: this.#tree.size,
-      cacheBytes: this.#cacheBytes,
+      cacheBytes: this.#cacheBytes(),
       cacheEntries: this.#cache.size,
       cacheHits: this.#cacheHits,
       cacheMisses: this.#cacheMisses,
@@ -542,21 +541,25 @@ export class KvStateMachine {
     return value;
   }
 
+  /** The memory the cache keeps: its arena's slabs and a Buffer object per value. */
+  #cacheBytes(): number {
+    return this.#arena.bytes + this.#cache.size * CACHE_ENTRY_COST;
+  }
+
   /** The batch is written: its versions' values leave the pinned set for the cache. */
   #cacheWritten(): void {
     for (const live of this.#unwritten) {
-      if (live.value === undefined) continue; // superseded within the batch
-      this.#cache.add(live);
-      this.#cacheBytes += cacheCost(live);
+      if (live.value === undefined || this.#cache.has(live)) continue; // superseded within the batch
+      this.#cacheAdd(live, live.value);
     }
     this.#unwritten = [];
     this.#evict();
   }
 
+  /** Caches a copy of `value` in the arena (the caller's buffer may share memory with others). */
   #cacheAdd(live: Live, value: Buffer): void {
-    live.value = value;
+    live.value = this.#arena.copy(value);
     this.#cache.add(live);
-    this.#cacheBytes += cacheCost(live);
   }
 
   /**
@@ -564,29 +567,31 @@ export class KvStateMachine {
    * since it was last passed over (CLOCK): a spared value moves to the recent end, unmarked.
    */
   #evict(): void {
-    if (this.#cacheBytes <= this.#cacheLimit) return;
+    if (this.#cacheBytes() <= this.#cacheLimit) return;
     for (const live of this.#cache) {
-      if (this.#cacheBytes <= this.#cacheLimit) return;
+      if (this.#cacheBytes() <= this.#cacheLimit) return;
       this.#cache.delete(live);
+      const value = live.value!;
+      this.#arena.release(value);
       if (live.hot) {
+        // Copied to the newest slab, so that the one it leaves can empty.
         live.hot = false;
-        this.#cache.add(live);
+        this.#cacheAdd(live, value);
         continue;
       }
-      this.#cacheBytes -= cacheCost(live);
       live.value = undefined;
     }
   }
 
   /** A version left the index (superseded or deleted): its value leaves memory. */
   #retire(live: Live): void {
-    if (this.#cache.delete(live)) this.#cacheBytes -= cacheCost(live);
+    if (this.#cache.delete(live)) this.#arena.release(live.value!);
     live.value = undefined;
   }
 
   #resetCache(): void {
     this.#cache = new Set();
-    this.#cacheBytes = 0;
+    this.#arena = new ValueArena(this.#cacheLimit);
     this.#unwritten = [];
   }
 
