@@ -101,6 +101,18 @@ export function serverOptions(): Option[] {
       String(DEFAULTS.snapshotCatchUpEntries),
     ),
     opt(
+      "--snapshot-bytes <n>",
+      "bytes of applied entries that also make a snapshot due",
+      "RAFTKV_SNAPSHOT_BYTES",
+      String(DEFAULTS.snapshotBytes),
+    ),
+    opt(
+      "--snapshot-catchup-bytes <n>",
+      "bytes of entries at most kept behind a snapshot (0: none)",
+      "RAFTKV_SNAPSHOT_CATCHUP_BYTES",
+      String(DEFAULTS.snapshotCatchUpBytes),
+    ),
+    opt(
       "--max-request-bytes <n>",
       "largest client request",
       "RAFTKV_MAX_REQUEST_BYTES",
@@ -198,6 +210,8 @@ export function configFromOptions(o: Record<string, unknown>): NodeConfig {
     requestTimeoutMs: positiveInt(s("requestTimeoutMs"), "--request-timeout-ms"),
     snapshotEntries: positiveInt(s("snapshotCount"), "--snapshot-count"),
     snapshotCatchUpEntries: positiveInt(s("snapshotCatchupEntries"), "--snapshot-catchup-entries"),
+    snapshotBytes: positiveInt(s("snapshotBytes"), "--snapshot-bytes"),
+    snapshotCatchUpBytes: nonNegativeInt(s("snapshotCatchupBytes"), "--snapshot-catchup-bytes"),
     maxRequestBytes: positiveInt(s("maxRequestBytes"), "--max-request-bytes"),
     maxPendingProposals: positiveInt(s("maxPendingProposals"), "--max-pending-proposals"),
     logLevel: s("logLevel"),

@@ -28,6 +28,10 @@ export interface NodeConfig {
   readonly requestTimeoutMs: number;
   readonly snapshotEntries: number;
   readonly snapshotCatchUpEntries: number;
+  /** A snapshot is also taken once this many bytes of entry data were applied since the last. */
+  readonly snapshotBytes: number;
+  /** The entries kept behind a snapshot hold at most this many bytes of data (0: none kept). */
+  readonly snapshotCatchUpBytes: number;
   readonly maxRequestBytes: number;
   readonly maxPendingProposals: number;
   readonly logLevel: string;
@@ -91,6 +95,9 @@ export const DEFAULTS = {
   requestTimeoutMs: 7000,
   snapshotEntries: 10_000,
   snapshotCatchUpEntries: 5000,
+  /** With large entries the count alone lets the in-memory log grow to GiBs: 64 MiB each. */
+  snapshotBytes: 64 * 1024 * 1024,
+  snapshotCatchUpBytes: 64 * 1024 * 1024,
   maxRequestBytes: 1.5 * 1024 * 1024,
   maxPendingProposals: 10_000,
   logLevel: "info",

@@ -51,6 +51,10 @@ export interface NodeLimits {
   readonly snapshotEntries: number;
   /** Entries kept behind a snapshot so slow followers catch up from the log. */
   readonly snapshotCatchUpEntries: number;
+  /** Take a snapshot also once this many bytes of entry data were applied since the last. */
+  readonly snapshotBytes: number;
+  /** The entries kept behind a snapshot hold at most this many bytes of data. */
+  readonly snapshotCatchUpBytes: number;
 }
 
 export interface NodeOptions {
@@ -155,6 +159,8 @@ export class RaftKvNode implements ApiBackend {
   /** Snapshots being sent, per peer (one at a time). */
   readonly #snapshotsSending = new Set<NodeId>();
   #lastSnapshotIndex: number;
+  /** Bytes of entry data applied since the last snapshot taken or installed (`#snapshotDue`). */
+  #appliedBytesSinceSnapshot: number;
   readonly #loopIdle: (() => void)[] = [];
   readonly #stateListeners = new Set<(s: { role: Role; term: number; leaderId: NodeId }) => void>();
 
@@ -185,6 +191,9 @@ export class RaftKvNode implements ApiBackend {
       onStateChange: (s) => this.#onStateChange(s),
     });
     this.#lastSnapshotIndex = opts.storage.snapshot().meta.index;
+    this.#appliedBytesSinceSnapshot = dataBytes(
+      this.#heldEntries(this.#lastSnapshotIndex + 1, opts.kv.appliedIndex),
+    );
     const hs = opts.storage.hardState();
     this.#writtenTerm = hs.term;
     this.#writtenVote = hs.vote;
@@ -320,8 +329,9 @@ export class RaftKvNode implements ApiBackend {
 
   /**
    * Takes a snapshot at the applied index now and drops the log behind it, keeping only what the
-   * followers still lack, at most snapshotCatchUpEntries (Defragment). Runs in the loop's slot:
-   * no Ready is handled meanwhile. Resolves with the new first index of the log.
+   * followers still lack, at most snapshotCatchUpEntries and snapshotCatchUpBytes (Defragment).
+   * Runs in the loop's slot: no Ready is handled meanwhile. Resolves with the new first index of
+   * the log.
    */
   async snapshotNow(): Promise<number> {
     if (this.#stopping || this.#fatal !== null) throw new NodeError("RAFTKV_STOPPING");
@@ -697,6 +707,7 @@ export class RaftKvNode implements ApiBackend {
     });
     const startMs = performance.now();
     const results = await this.kv.apply(committed);
+    this.#appliedBytesSinceSnapshot += dataBytes(entries);
     const appliedMs = performance.now();
     const last = entries[entries.length - 1]!.index;
     this.timeline.applyDone(startMs, appliedMs);
@@ -767,15 +778,24 @@ export class RaftKvNode implements ApiBackend {
     await this.kv.importSnapshot(readSnapshotFile(path));
     this.#stagedSnapshots.delete(snap.meta.index);
     this.#lastSnapshotIndex = snap.meta.index;
+    this.#appliedBytesSinceSnapshot = 0;
     for (const [id, info] of await this.kv.loadMembers()) this.#opts.members.set(id, info);
     this.#log.info({ index: snap.meta.index, applied: this.kv.appliedIndex }, "installed snapshot");
   }
 
+  /** Due after snapshotEntries applied entries, or sooner once they hold snapshotBytes of data. */
   #snapshotDue(): boolean {
-    return this.kv.appliedIndex - this.#lastSnapshotIndex >= this.#opts.limits.snapshotEntries;
+    const limits = this.#opts.limits;
+    return (
+      this.kv.appliedIndex - this.#lastSnapshotIndex >= limits.snapshotEntries ||
+      this.#appliedBytesSinceSnapshot >= limits.snapshotBytes
+    );
   }
 
-  /** Snapshot at the applied index (state machine and core agree: the apply chain is drained). */
+  /**
+   * Snapshot at the applied index (state machine and core agree: the apply chain is drained),
+   * keeping at most `retain` entries behind it and at most snapshotCatchUpBytes of them.
+   */
   async #takeSnapshot(retain = this.#opts.limits.snapshotCatchUpEntries): Promise<void> {
     const applied = this.kv.appliedIndex;
     if (applied !== this.raft.status().appliedIndex) return;
@@ -783,16 +803,40 @@ export class RaftKvNode implements ApiBackend {
       // Fix (found by the fault harness, seed 35): an installed snapshot can sit exactly at the
       // applied index; recording it again was refused as out of date, which was fatal.
       this.#lastSnapshotIndex = applied;
+      this.#appliedBytesSinceSnapshot = 0;
       return;
     }
     // Applied KV writes are not synced; make them durable before the log behind them goes.
     await this.kv.persist();
-    this.raft.compact(applied, new Uint8Array(0), retain);
+    this.raft.compact(applied, new Uint8Array(0), this.#retainWithinBytes(applied, retain));
     const meta = this.#opts.storage.snapshot().meta;
     await this.#opts.dataDir.raftLog.recordSnapshot(meta);
     await this.#opts.dataDir.raftLog.compact(this.#opts.storage.firstIndex() - 1);
     this.#lastSnapshotIndex = applied;
+    this.#appliedBytesSinceSnapshot = 0;
     this.#log.info({ index: applied, firstIndex: this.#opts.storage.firstIndex() }, "snapshot taken");
+  }
+
+  /**
+   * Of the `retain` entries up to `index` to keep behind a snapshot there, as many as hold at
+   * most snapshotCatchUpBytes of data, counted back from `index`: large entries keep fewer.
+   */
+  #retainWithinBytes(index: number, retain: number): number {
+    const held = this.#heldEntries(index - retain + 1, index);
+    let bytes = 0;
+    for (let i = held.length - 1; i >= 0; i--) {
+      bytes += held[i]!.data.byteLength;
+      if (bytes > this.#opts.limits.snapshotCatchUpBytes) return held.length - 1 - i;
+    }
+    return retain;
+  }
+
+  /** The entries in [lo, hi] this member's in-memory log still holds. */
+  #heldEntries(lo: number, hi: number): Entry[] {
+    const ms = this.#opts.storage;
+    const from = Math.max(lo, ms.firstIndex());
+    const to = Math.min(hi, ms.lastIndex());
+    return from > to ? [] : ms.entries(from, to + 1, Number.POSITIVE_INFINITY);
   }
 
   #die(err: unknown): void {
@@ -986,8 +1030,16 @@ import {
 import { AttributePublisher, isMemberAttributesEntry } from "./publish.js";
 
 const EMPTY = new Uint8Array(0);
+
 /** Committed entries handed to the state machine but not yet applied, before the loop waits. */
 const MAX_APPLY_BACKLOG_ENTRIES = 8192;
+
+/** Bytes of entry data (what snapshotBytes and snapshotCatchUpBytes count). */
+function dataBytes(entries: readonly Entry[]): number {
+  let bytes = 0;
+  for (const e of entries) bytes += e.data.byteLength;
+  return bytes;
+}
 
 /**
  * Appends `next` to `acc` as a later write would land: an entry at an index already in `acc`

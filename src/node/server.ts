@@ -164,6 +164,8 @@ export async function startNode(
         maxPendingProposals: config.maxPendingProposals,
         snapshotEntries: config.snapshotEntries,
         snapshotCatchUpEntries: config.snapshotCatchUpEntries,
+        snapshotBytes: config.snapshotBytes,
+        snapshotCatchUpBytes: config.snapshotCatchUpBytes,
       },
       logger: log,
       version: deps.version,
