@@ -4,7 +4,7 @@
 
 import { execFileSync, spawn } from "node:child_process";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ProcCluster } from "./harness.js";
+import { ProcCluster, waitFor } from "./harness.js";
 
 function etcdctlVersion(): string | undefined {
   try {
@@ -121,16 +121,16 @@ describe.skipIf(version === undefined)(
       const expected = cluster.nodes.map(
         (n) => `started, ${n.name}, http://127.0.0.1:${n.peerPort}, http://127.0.0.1:${n.clientPort}, false`,
       );
-      // Client URLs are published through Raft once the members run: poll briefly.
-      const lines = await (async () => {
-        const deadline = Date.now() + 10_000;
-        for (;;) {
-          const out = await ok(["member", "list"]);
-          const got = out.trim().split("\n");
-          if (expected.every((e) => got.some((l) => l.endsWith(e))) || Date.now() > deadline) return got;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      })();
+      // Client URLs are published through Raft once the members run: poll with a deadline.
+      const lines = await waitFor(
+        "every member's client URL in member list",
+        async () => {
+          const got = (await ok(["member", "list"])).trim().split("\n");
+          return expected.every((e) => got.some((l) => l.endsWith(e))) && got;
+        },
+        10_000,
+        100,
+      );
       expect(lines).toHaveLength(3);
       for (const e of expected)
         expect(
