@@ -1257,6 +1257,10 @@ export class KvStateMachine {
   /** The member metadata stored by apply() (or a snapshot), by member ID in ascending order. */
   async loadMembers(): Promise<[number, MemberMetadata][]> {
     this.#checkUsable();
+    return this.#readMembers();
+  }
+
+  async #readMembers(): Promise<[number, MemberMetadata][]> {
     const members: [number, MemberMetadata][] = [];
     const iterator = this.#db.iterator({ ...MEMBER_RANGE, keyEncoding: "buffer", valueEncoding: "buffer" });
     try {
@@ -1472,8 +1476,11 @@ export class KvStateMachine {
       }
       // Synced: everything imported is on disk once the flag is gone.
       await this.#db.batch([{ type: "del", key: META_IMPORTING }], SYNCED);
-      this.#failure = undefined;
+      // Still unusable while the index is rebuilt (seconds with millions of keys): #load sets the
+      // new revision first, and a read meanwhile would see part of the keys at it.
+      this.#failure = new Error("the key index is being rebuilt from an installed snapshot");
       await this.#load();
+      this.#failure = undefined;
       this.#events = [];
       this.#emit(true);
     } catch (err) {
@@ -1568,7 +1575,7 @@ export class KvStateMachine {
     this.#revision = readU64(revision, 0);
     this.#compactedRevision = readU64(compacted, 0);
     await this.#loadLatest();
-    this.#members = new Map(await this.loadMembers());
+    this.#members = new Map(await this.#readMembers());
     await this.#loadLeases();
     await this.#loadAuth();
     await this.#loadAlarms();

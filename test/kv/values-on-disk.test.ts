@@ -169,6 +169,46 @@ describe("the value cache's memory", () => {
   });
 });
 
+describe("reads while a snapshot is installed", () => {
+  it("answers none until the key index is rebuilt: never a part of the new state", async () => {
+    const source = await harness();
+    await fill(source, 3000);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of source.sm.exportSnapshot()) chunks.push(chunk);
+    const target = await harness();
+    await fill(target, 10);
+    let done = false;
+    const importing = target.sm.importSnapshot(
+      (async function* () {
+        yield* chunks;
+      })(),
+    );
+    void importing.then(
+      () => {
+        done = true;
+      },
+      () => {
+        done = true;
+      },
+    );
+    // Read at every turn of the event loop until the import resolves: each read either fails
+    // (the store is being replaced) or sees all 3000 keys; never a part of them.
+    const partial: number[] = [];
+    while (!done) {
+      try {
+        const r = await target.sm.range(rangeReq("k", "l"));
+        if (r.kvs.length !== 3000 && r.header?.revision === source.sm.revision) partial.push(r.kvs.length);
+      } catch {
+        // unusable while importing
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await importing;
+    expect(partial).toEqual([]);
+    expect((await target.sm.range(rangeReq("k", "l"))).kvs).toHaveLength(3000);
+  });
+});
+
 describe("consistency while applies and compaction run", () => {
   it("a read sees the state it scanned even when the versions are superseded and compacted meanwhile", async () => {
     const h = await harness(0);
