@@ -377,10 +377,20 @@ async function catchUp(
         const mem = memoryOf(proc.pid);
         if (mem.rssMiB > peak.rssMiB) peak = mem;
         const st = await withClient([spec.client], (client) => client.status(spec.client)).catch(() => null);
-        return (
-          st !== null &&
-          Number(st.header?.revision ?? 0) >= Number(target.header?.revision ?? 0) &&
-          Number(st.raftAppliedIndex) >= Number(target.raftAppliedIndex)
+        if (
+          st === null ||
+          Number(st.header?.revision ?? 0) < Number(target.header?.revision ?? 0) ||
+          Number(st.raftAppliedIndex) < Number(target.raftAppliedIndex)
+        ) {
+          return false;
+        }
+        // Status reports a snapshot's revision before raftkv has rebuilt its key index from it:
+        // caught up once it also serves a read.
+        return withClient([spec.client], (client) =>
+          client.get(RANGE_KEY, { serializable: true, limit: 1 }),
+        ).then(
+          (r) => r.kvs[0]?.key.toString() === RANGE_KEY,
+          () => false,
         );
       },
       o.catchUpTimeoutS * 1000,
