@@ -119,10 +119,10 @@ describe.skipIf(rendered === null)("the kustomize base in k8s/", () => {
     }
     const cacheBytes = configFromOptions(options).valueCacheBytes ?? Number.NaN;
     expect(cacheBytes).toBe(64 * MIB);
-    // README "Sizing memory": 256 MiB base + the cache + ~300 bytes per live key; the limit must
-    // leave room for at least a million keys beyond the base and the cache.
+    // README "Sizing memory": 256 MiB base + the cache + 128 MiB of Raft log + ~200 bytes per live
+    // key; the limit must leave room for the 2 million keys the README says it holds.
     expect(bytesOf(c.resources.limits.memory)).toBeGreaterThanOrEqual(
-      256 * MIB + cacheBytes + 300 * 1_000_000,
+      256 * MIB + cacheBytes + 128 * MIB + 200 * 2_000_000,
     );
     expect(bytesOf(c.resources.requests.memory)).toBeGreaterThanOrEqual(256 * MIB + cacheBytes);
   });
