@@ -106,8 +106,6 @@ interface ProposalWaiter {
 interface LogWrite {
   hardState: HardState | null;
   entries: Entry[];
-  /** Entries, a snapshot or a new term or vote: fsync. A commit index alone: no fsync. */
-  sync: boolean;
   /** Messages to send once this write (and every earlier one) is durable. */
   readonly messages: Message[];
 }
@@ -529,26 +527,33 @@ export class RaftKvNode implements ApiBackend {
   /** Queue the Ready's write behind the one in flight; messages that wait go with the last write. */
   #queueWrite(rd: Ready): void {
     const hs = rd.hardState;
-    if (rd.entries.length === 0 && hs === null) {
+    const termOrVote = hs !== null && (hs.term !== this.#writtenTerm || hs.vote !== this.#writtenVote);
+    if (rd.entries.length === 0 && !termOrVote) {
+      // Nothing to write but, at most, a new commit index. Raft keeps that index volatile (a
+      // restart takes the stored one or the store's applied index, whichever is higher: see
+      // RaftLog's constructor), so it is not a write of its own: it rides with a write still
+      // queued, or with the next one. Its messages still wait for every earlier write.
+      const q = this.#writeQueue;
+      if (hs !== null) {
+        if (q !== null) q.hardState = hs;
+        else this.#opts.storage.setHardState(hs);
+      }
       if (rd.messages.length === 0) return;
-      const last = this.#writeQueue ?? this.#writing;
+      const last = q ?? this.#writing;
       if (last === null) this.#send(rd.messages);
       else for (const m of rd.messages) last.messages.push(m);
       return;
     }
-    let sync = rd.entries.length > 0;
-    if (hs !== null && (hs.term !== this.#writtenTerm || hs.vote !== this.#writtenVote)) {
-      sync = true;
+    if (termOrVote) {
       this.#writtenTerm = hs.term;
       this.#writtenVote = hs.vote;
     }
     const q = this.#writeQueue;
     if (q === null) {
-      this.#writeQueue = { hardState: hs, entries: [...rd.entries], sync, messages: [...rd.messages] };
+      this.#writeQueue = { hardState: hs, entries: [...rd.entries], messages: [...rd.messages] };
       return;
     }
     if (hs !== null) q.hardState = hs;
-    q.sync ||= sync;
     appendReplacing(q.entries, rd.entries);
     for (const m of rd.messages) q.messages.push(m);
   }
@@ -560,12 +565,10 @@ export class RaftKvNode implements ApiBackend {
     this.#writeQueue = null;
     this.#writing = w;
     const startMs = performance.now();
-    this.#opts.dataDir.raftLog
-      .save({ hardState: w.hardState, entries: w.entries, snapshot: null, sync: w.sync })
-      .then(
-        () => this.#written(w, startMs),
-        (err: unknown) => this.#die(err),
-      );
+    this.#opts.dataDir.raftLog.save({ hardState: w.hardState, entries: w.entries, snapshot: null }).then(
+      () => this.#written(w, startMs),
+      (err: unknown) => this.#die(err),
+    );
   }
 
   /** A log write is durable: mirror it, tell the core, send what waited, start the next. */
@@ -574,11 +577,16 @@ export class RaftKvNode implements ApiBackend {
     const nowMs = performance.now();
     const ms = this.#opts.storage;
     ms.append(w.entries);
-    if (w.hardState !== null) ms.setHardState(w.hardState);
+    if (w.hardState !== null) {
+      // A commit index taken after this write was queued may already be in the mirror: keep it.
+      const cur = ms.hardState();
+      const hs = w.hardState;
+      ms.setHardState(cur.term === hs.term && cur.vote === hs.vote && cur.commit > hs.commit ? cur : hs);
+    }
     this.raft.persisted({ snapshot: null, entries: w.entries });
     const last = w.entries[w.entries.length - 1];
     if (last !== undefined) this.timeline.leaderPersisted(last.index, nowMs);
-    this.timeline.logWritten(startMs, nowMs, w.entries.length, w.sync);
+    this.timeline.logWritten(startMs, nowMs, w.entries.length);
     this.#writing = null;
     this.#send(w.messages);
     this.#pumpWrites();
@@ -810,7 +818,13 @@ export class RaftKvNode implements ApiBackend {
     await this.kv.persist();
     this.raft.compact(applied, new Uint8Array(0), this.#retainWithinBytes(applied, retain));
     const meta = this.#opts.storage.snapshot().meta;
-    await this.#opts.dataDir.raftLog.recordSnapshot(meta);
+    // The stored commit index may lag (commit-only hard states are not written on their own):
+    // the log store keeps a snapshot at or below it, so store the one the core has first.
+    const raftLog = this.#opts.dataDir.raftLog;
+    if (raftLog.hardState().commit < meta.index) {
+      await raftLog.save({ hardState: this.#opts.storage.hardState(), entries: [], snapshot: null });
+    }
+    await raftLog.recordSnapshot(meta);
     await this.#opts.dataDir.raftLog.compact(this.#opts.storage.firstIndex() - 1);
     this.#lastSnapshotIndex = applied;
     this.#appliedBytesSinceSnapshot = 0;

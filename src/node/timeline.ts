@@ -7,7 +7,7 @@
 //     committed         the leader knows it committed (a quorum durable)
 //     applied           the state machine applied it (one batch per Ready)
 //     answered          the waiting call was resolved (its response is then sent by grpc-js)
-//   raftkv_log_write_seconds{sync}  duration of one log write (many Readies, one batch)
+//   raftkv_log_write_seconds        duration of one log write (many Readies, one batch, fsync)
 //   raftkv_log_write_entries        entries per log write (group commit)
 //   raftkv_apply_seconds            duration of one apply batch
 //
@@ -43,7 +43,7 @@ interface TimedWrite {
 
 export class WriteTimeline {
   readonly #stage: Histogram.Internal<"stage">[];
-  readonly #logWrite: { sync: Histogram.Internal<"sync">; nosync: Histogram.Internal<"sync"> };
+  readonly #logWrite: Histogram;
   readonly #logWriteEntries: Histogram;
   readonly #apply: Histogram;
   #queue: TimedWrite[] = [];
@@ -61,14 +61,12 @@ export class WriteTimeline {
       registers,
     });
     this.#stage = STAGES.map((s) => stage.labels(s));
-    const logWrite = new Histogram<"sync">({
+    this.#logWrite = new Histogram({
       name: "raftkv_log_write_seconds",
-      help: "Duration of one Raft log write (one LevelDB batch for every Ready that waited)",
-      labelNames: ["sync"],
+      help: "Duration of one Raft log write (one synced LevelDB batch for every Ready that waited)",
       buckets: STAGE_BUCKETS_SECONDS,
       registers,
     });
-    this.#logWrite = { sync: logWrite.labels("true"), nosync: logWrite.labels("false") };
     this.#logWriteEntries = new Histogram({
       name: "raftkv_log_write_entries",
       help: "Entries per Raft log write (group commit)",
@@ -137,8 +135,8 @@ export class WriteTimeline {
     }
   }
 
-  logWritten(startMs: number, nowMs: number, entries: number, sync: boolean): void {
-    (sync ? this.#logWrite.sync : this.#logWrite.nosync).observe((nowMs - startMs) / 1000);
+  logWritten(startMs: number, nowMs: number, entries: number): void {
+    this.#logWrite.observe((nowMs - startMs) / 1000);
     this.#logWriteEntries.observe(entries);
   }
 
