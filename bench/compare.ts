@@ -16,8 +16,7 @@
 // the runs (by throughput) with its p50 / p99, the ratio raftkv / etcd, and each member's RSS after
 // the loads. Writes an SVG chart of put throughput against clients.
 
-import type { ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -30,7 +29,7 @@ import {
   runEtcdBenchmark,
 } from "./etcd-benchmark.js";
 import { bench } from "./load.js";
-import { memoryOf, stopProcess, waitWritable } from "./procs.js";
+import { cpuUs, memoryOf, stopProcess, waitWritable } from "./procs.js";
 import { chartsSvg } from "./svg.js";
 
 type Case = BenchCase;
@@ -43,24 +42,6 @@ const CASES: Case[] = [
   { label: "range-l64", op: "range", clients: 64, conns: 64, consistency: "l", total: 40000 },
   { label: "range-s64", op: "range", clients: 64, conns: 64, consistency: "s", total: 40000 },
 ];
-
-/** User + system CPU time of the processes so far, in µs (from /proc; 0 where unreadable). */
-function cpuUs(procs: readonly ChildProcess[]): number {
-  let ticks = 0;
-  for (const p of procs) {
-    try {
-      const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // exited
-    }
-  }
-  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** USER_HZ: 100 on Linux on every common architecture. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 async function runNodeLoad(c: Cluster, k: Case, total: number): Promise<Result> {
   const r = await bench({

@@ -79,3 +79,21 @@ export function onInterrupt(cleanup: () => Promise<void>): () => void {
     process.off("SIGTERM", handler);
   };
 }
+
+/** User + system CPU time of the processes so far, in µs (from /proc; 0 where unreadable). */
+export function cpuUs(procs: readonly ChildProcess[]): number {
+  let ticks = 0;
+  for (const p of procs) {
+    try {
+      const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited
+    }
+  }
+  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on Linux on every common architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;

@@ -1,6 +1,8 @@
 // Where a write's time goes: starts 3 members (optionally under `node --cpu-prof`), drives one
 // put load with etcd-benchmark, then reads the leader's raftkv_write_stage_seconds histograms
-// from /metrics and prints, per stage, the mean time since the write arrived at the leader.
+// from /metrics and prints, per stage, the mean time since the write arrived at the leader; and,
+// per member, its CPU per put (user + system, all threads), its log writes (each one LevelDB
+// batch, one fsync) and its apply batches.
 //
 //   npm run build && node dist/bench/timeline.js [--clients 64] [--total 30000] [--profile DIR]
 
@@ -10,22 +12,8 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { procsOf, startRaftkv } from "./clusters.js";
 import { findEtcdBenchmark, runEtcdBenchmark } from "./etcd-benchmark.js";
-import { stopProcess, waitWritable } from "./procs.js";
-
-const STAGES = ["proposed", "leader_persisted", "follower_acked", "committed", "applied", "answered"];
-
-/** Mean per stage from a Prometheus text page (sum / count of each stage's histogram). */
-export function stageMeansMs(text: string): Map<string, { meanMs: number; count: number }> {
-  const out = new Map<string, { meanMs: number; count: number }>();
-  for (const stage of STAGES) {
-    const sum = new RegExp(`raftkv_write_stage_seconds_sum\\{stage="${stage}"\\} ([\\d.e+-]+)`).exec(text);
-    const count = new RegExp(`raftkv_write_stage_seconds_count\\{stage="${stage}"\\} (\\d+)`).exec(text);
-    if (sum === null || count === null) continue;
-    const n = Number(count[1]);
-    if (n > 0) out.set(stage, { meanMs: (Number(sum[1]) / n) * 1000, count: n });
-  }
-  return out;
-}
+import { cpuUs, stopProcess, waitWritable } from "./procs.js";
+import { stageMeansMs, writeCounts } from "./stage-metrics.js";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -55,10 +43,22 @@ async function main(): Promise<void> {
       consistency: "l" as const,
       total: 0,
     };
-    const r = await runEtcdBenchmark(tool, endpoints, k, Number(values.total));
+    const total = Number(values.total);
+    const cpuBefore = cluster.members.map((m) => cpuUs([m.proc]));
+    const r = await runEtcdBenchmark(tool, endpoints, k, total);
+    const cpuAfter = cluster.members.map((m) => cpuUs([m.proc]));
     process.stdout.write(
       `put, ${clients} clients: ${r.throughput} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms\n`,
     );
+    for (const [i, m] of cluster.members.entries()) {
+      const text = await (await fetch(`http://${m.metrics}/metrics`)).text();
+      const c = writeCounts(text);
+      process.stdout.write(
+        `${m.name}: ${(((cpuAfter[i] ?? 0) - (cpuBefore[i] ?? 0)) / total).toFixed(0)} µs CPU per put, ` +
+          `${c.logWrites} log writes (${(c.logEntries / c.logWrites).toFixed(1)} entries each), ` +
+          `${c.applies} apply batches\n`,
+      );
+    }
     for (const m of cluster.members) {
       const text = await (await fetch(`http://${m.metrics}/metrics`)).text();
       const means = stageMeansMs(text);
