@@ -18,6 +18,7 @@ export const GrpcStatus = {
   UNIMPLEMENTED: 12,
   PERMISSION_DENIED: 7,
   DATA_LOSS: 15,
+  UNAVAILABLE: 14,
   UNAUTHENTICATED: 16,
 } as const;
 
@@ -136,6 +137,15 @@ const CATALOGUE = {
   },
   /** raftkv's own: a feature etcd has that raftkv does not serve yet. */
   RAFTKV_UNSUPPORTED: { grpcCode: GrpcStatus.UNIMPLEMENTED, message: "raftkv: not supported" },
+  /**
+   * raftkv's own: the store is replacing its data with a snapshot from the leader (or holds one
+   * cut short by a restart, until the leader sends it again). Transient, and UNAVAILABLE so that
+   * etcd clients retry on another member, as they do when a member is stopping.
+   */
+  RAFTKV_INSTALLING_SNAPSHOT: {
+    grpcCode: GrpcStatus.UNAVAILABLE,
+    message: "raftkv: this member is installing a snapshot from the leader; ask another member",
+  },
 } as const satisfies Record<string, { grpcCode: number; message: string }>;
 
 export type KvErrorCode = keyof typeof CATALOGUE;

@@ -1478,7 +1478,7 @@ export class KvStateMachine {
       await this.#db.batch([{ type: "del", key: META_IMPORTING }], SYNCED);
       // Still unusable while the index is rebuilt (seconds with millions of keys): #load sets the
       // new revision first, and a read meanwhile would see part of the keys at it.
-      this.#failure = new Error("the key index is being rebuilt from an installed snapshot");
+      this.#failure = new SnapshotInstallError("the key index is being rebuilt from an installed snapshot");
       await this.#load();
       this.#failure = undefined;
       this.#events = [];
@@ -1511,6 +1511,9 @@ export class KvStateMachine {
   }
 
   #checkUsable(): void {
+    if (this.#failure instanceof SnapshotInstallError) {
+      throw new KvError("RAFTKV_INSTALLING_SNAPSHOT", { cause: this.#failure });
+    }
     if (this.#failure !== undefined) {
       throw new Error(`raftkv: KV state machine unusable: ${this.#failure.message}`, {
         cause: this.#failure,
@@ -1705,7 +1708,10 @@ export class KvStateMachine {
   }
 }
 
-class IncompleteImportError extends Error {
+/** The store is being replaced by a snapshot: streamed in, then its key index rebuilt. */
+class SnapshotInstallError extends Error {}
+
+class IncompleteImportError extends SnapshotInstallError {
   constructor() {
     super("the KV store holds an incomplete snapshot import; import a snapshot");
   }

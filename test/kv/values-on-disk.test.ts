@@ -5,6 +5,7 @@
 // store (12-byte "k" entries) still opens.
 
 import { afterEach, describe, expect, it } from "vitest";
+import { isKvError } from "../../src/kv/errors.js";
 import type { Event } from "../../src/kv/index.js";
 import { type Watcher, WatchHub, type WatchSink } from "../../src/kv/watch.js";
 import { b, cmp, Harness, opPut, opRange, putReq, rangeReq, s, txnReq } from "./helpers.js";
@@ -194,17 +195,21 @@ describe("reads while a snapshot is installed", () => {
     // Read at every turn of the event loop until the import resolves: each read either fails
     // (the store is being replaced) or sees all 3000 keys; never a part of them.
     const partial: number[] = [];
+    let refused = 0;
     while (!done) {
       try {
         const r = await target.sm.range(rangeReq("k", "l"));
         if (r.kvs.length !== 3000 && r.header?.revision === source.sm.revision) partial.push(r.kvs.length);
-      } catch {
-        // unusable while importing
+      } catch (err) {
+        // Refused while importing, with an error clients retry elsewhere (UNAVAILABLE).
+        if (!isKvError(err, "RAFTKV_INSTALLING_SNAPSHOT")) throw err;
+        refused++;
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
     await importing;
     expect(partial).toEqual([]);
+    expect(refused).toBeGreaterThan(0);
     expect((await target.sm.range(rangeReq("k", "l"))).kvs).toHaveLength(3000);
   });
 });
