@@ -432,8 +432,17 @@ export class KvStateMachine {
    * id: a response (header: only `revision` set) or the KvError etcd would answer with. Commands
    * of other kinds (leases) yield nothing here. Calls must not overlap.
    * Throws (and the state machine refuses further use) on a corrupt entry or a failed write.
+   *
+   * `answerable`, if given, is called once the batch is applied in memory and before its LevelDB
+   * write, with the results that need nothing read back (no prev_kv or txn range value on disk).
+   * The entries are committed (a quorum holds them durably; a restart applies them again from the
+   * log), and reads already see memory; a caller may answer those requests at once. The returned
+   * map still holds every result.
    */
-  async apply(entries: readonly CommittedEntry[]): Promise<Map<RequestId, KvResult | KvError>> {
+  async apply(
+    entries: readonly CommittedEntry[],
+    answerable?: (results: ReadonlyMap<RequestId, KvResult | KvError>) => void,
+  ): Promise<Map<RequestId, KvResult | KvError>> {
     this.#enter("applying");
     let finished!: () => void;
     this.#applyDone = new Promise((resolve) => {
@@ -447,6 +456,8 @@ export class KvStateMachine {
       this.#fills = new Map();
       this.#unwritten = [];
       let index = this.#appliedIndex;
+      /** Results that wait for a value read back once the batch is written. */
+      let filled: Set<RequestId> | undefined;
       try {
         for (const entry of entries) {
           if (entry.index <= this.#appliedIndex) continue;
@@ -458,9 +469,15 @@ export class KvStateMachine {
           const command = decodeCommand(entry.data);
           const needed = this.#valuesNeeded(command);
           if (needed !== undefined) await this.#prepare(needed);
+          const fillsBefore = this.#fills.size;
           const result = this.#applyCommand(command, ops);
           this.#prepared.clear();
-          if (result !== undefined) results.set(command.id, result);
+          if (result === undefined) continue;
+          results.set(command.id, result);
+          if (this.#fills.size > fillsBefore) {
+            filled ??= new Set();
+            filled.add(command.id);
+          }
         }
       } catch (err) {
         // Memory may hold part of the batch: it no longer matches LevelDB.
@@ -471,6 +488,10 @@ export class KvStateMachine {
         { type: "put", key: META_APPLIED, value: u64Bytes(index) },
         { type: "put", key: META_REVISION, value: u64Bytes(this.#revision) },
       );
+      if (answerable !== undefined && results.size > 0) {
+        if (filled === undefined) answerable(results);
+        else answerable(new Map([...results].filter(([id]) => !filled.has(id))));
+      }
       await this.#write(ops);
       this.#appliedIndex = index;
       this.#cacheWritten();

@@ -714,12 +714,23 @@ export class RaftKvNode implements ApiBackend {
       return { index: e.index, data: EMPTY, members: [{ id: cc.nodeId, member: info }] };
     });
     const startMs = performance.now();
-    const results = await this.kv.apply(committed);
-    this.#appliedBytesSinceSnapshot += dataBytes(entries);
-    const appliedMs = performance.now();
     const last = entries[entries.length - 1]!.index;
-    this.timeline.applyDone(startMs, appliedMs);
-    this.timeline.applied(last, appliedMs);
+    // Answered once applied in memory, before the store's LevelDB batch: the entries are
+    // committed (durable on a quorum; a restart applies them again from the log), reads on this
+    // member already see them, and linearizable reads still wait for the store's applied index.
+    const results = await this.kv.apply(committed, (answerable) => {
+      this.timeline.applied(last, performance.now());
+      this.#answer(answerable);
+      this.timeline.answered(last, performance.now());
+    });
+    this.#appliedBytesSinceSnapshot += dataBytes(entries);
+    this.timeline.applyDone(startMs, performance.now());
+    this.#answer(results); // those that read a value back once written (prev_kv, txn ranges)
+    if (published.length > 0) this.#onMembersPublished(published);
+  }
+
+  /** Resolves the waiting proposals among `results` (each proposal once). */
+  #answer(results: ReadonlyMap<RequestId, KvResult | KvError>): void {
     for (const [id, result] of results) {
       const w = this.#proposals.get(id);
       if (w === undefined) continue;
@@ -727,8 +738,6 @@ export class RaftKvNode implements ApiBackend {
       if (result instanceof Error) w.reject(result);
       else w.resolve(result);
     }
-    this.timeline.answered(last, performance.now());
-    if (published.length > 0) this.#onMembersPublished(published);
   }
 
   /** Applied memberAttributes: the member table follows the store; the publisher's call resolves. */
@@ -1040,6 +1049,9 @@ import {
   decodeCommand,
   encodeCommand,
   encodeCommandFromBytes,
+  type KvError,
+  type KvResult,
+  type RequestId,
 } from "../kv/index.js";
 import { AttributePublisher, isMemberAttributesEntry } from "./publish.js";
 

@@ -5,11 +5,12 @@
 //     leader_persisted  the leader's own log write is durable (fsync)
 //     follower_acked    the first follower acknowledged it durable
 //     committed         the leader knows it committed (a quorum durable)
-//     applied           the state machine applied it (one batch per Ready)
-//     answered          the waiting call was resolved (its response is then sent by grpc-js)
+//     applied           the state machine applied it in memory (its LevelDB batch follows)
+//     answered          the waiting call was resolved (its response is then sent by grpc-js);
+//                       before the batch is written, unless it reads a value back (prev_kv)
 //   raftkv_log_write_seconds        duration of one log write (many Readies, one batch, fsync)
 //   raftkv_log_write_entries        entries per log write (group commit)
-//   raftkv_apply_seconds            duration of one apply batch
+//   raftkv_apply_seconds            duration of one apply batch, its LevelDB write included
 //
 // Records are kept per proposal in index order, in a bounded queue; each stage is a watermark
 // that stamps every record at or below it, so the cost is O(1) per write per stage. Records of
