@@ -240,9 +240,14 @@ function wireValue(field: WireField, value: unknown): unknown {
  * Encodes a command around an already-encoded request message, e.g. the bytes the request
  * arrived in from the client: no re-encoding. The bytes must be a valid message of the kind's
  * type (decoding on apply would otherwise fail on every node).
+ *
+ * The command gets an ArrayBuffer of its own, not a slice of Node's shared 8 KiB Buffer pool: it
+ * becomes a Raft entry that the in-memory log keeps for thousands of entries, and a pooled slice
+ * would keep its whole pool chunk (and every short-lived buffer cut from it) alive that long.
+ * Measured after 60,000 puts (two runs each): the leader's external memory 23-32 -> 17-25 MiB.
  */
 export function encodeCommandFromBytes(id: RequestId, kind: CommandKind, requestBytes: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(COMMAND_HEADER_BYTES + requestBytes.length);
+  const out = Buffer.allocUnsafeSlow(COMMAND_HEADER_BYTES + requestBytes.length);
   writeHeader(out, id, kind);
   out.set(requestBytes, COMMAND_HEADER_BYTES);
   return out;

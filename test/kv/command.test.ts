@@ -251,6 +251,16 @@ describe("commands", () => {
     }
   });
 
+  it("gives each command a buffer of its own, not a slice of a shared pool (entries live long)", () => {
+    for (const data of [
+      encodeCommand(1n, "put", putReq("k", "v")),
+      encodeCommandFromBytes(2n, "put", Buffer.of(0x0a, 0x01, 0x6b)),
+    ]) {
+      expect(data.byteOffset).toBe(0);
+      expect(data.buffer.byteLength).toBe(data.length);
+    }
+  });
+
   it("encodes defaults canonically (nothing for zero fields)", () => {
     expect(encodeCommand(1n, "put", putReq("k", "")).subarray(10).toString("hex")).toBe("0a016b");
   });
