@@ -24,6 +24,7 @@ export {
   type BatchOp,
   type CommittedEntry,
   DEFAULT_VALUE_CACHE_BYTES,
+  ImportStoppedError,
   type KvDatabase,
   type KvMemoryStats,
   type KvResult,

@@ -340,6 +340,8 @@ export class KvStateMachine {
   /** The stored member metadata, mirrored in memory (memberAttributes needs it on apply). */
   #members = new Map<number, MemberMetadata>();
   #state: "idle" | "applying" | "importing" = "idle";
+  /** Set by stopImports(): an import stops at its next batch (the node is shutting down). */
+  #importsStopped = false;
   /** The LevelDB write of the last apply, until it settles. */
   #pendingWrite: Promise<void> = Promise.resolve();
   /** Set when memory and LevelDB may disagree (failed write, failed import): refuse service. */
@@ -1344,6 +1346,20 @@ export class KvStateMachine {
     await this.#compactor.pause();
   }
 
+  /**
+   * The node is shutting down: a snapshot import running now stops at its next batch (streaming
+   * the snapshot or rebuilding the key index) with ImportStoppedError, and later imports refuse
+   * to start, so that the database can close with no iterator or batch in flight. A stopped
+   * import leaves the store as a crash at that point would: the next open finishes it.
+   */
+  stopImports(): void {
+    this.#importsStopped = true;
+  }
+
+  #checkImportStopped(): void {
+    if (this.#importsStopped && this.#state === "importing") throw new ImportStoppedError();
+  }
+
   /** Resumes background work stopped by close(): the database was reopened (after a full disk). */
   resumeBackground(): void {
     this.#compactor.resume(this.#compactor.done, this.#compactedRevision);
@@ -1457,6 +1473,7 @@ export class KvStateMachine {
     options: { zeroPadding?: boolean } = {},
   ): Promise<void> {
     if (this.#state !== "idle") throw new Error(`raftkv: importSnapshot() while ${this.#state}`);
+    if (this.#importsStopped) throw new ImportStoppedError();
     this.#state = "importing";
     try {
       await this.#pendingWrite.catch(() => undefined);
@@ -1480,6 +1497,7 @@ export class KvStateMachine {
           ops.push({ type: "put", key, value });
           bytes += key.length + value.length;
           if (ops.length >= IMPORT_BATCH_OPS || bytes >= IMPORT_BATCH_BYTES) {
+            this.#checkImportStopped();
             await this.#db.batch(ops);
             ops = [];
             bytes = 0;
@@ -1672,6 +1690,7 @@ export class KvStateMachine {
     const tree = this.#tree;
     try {
       for (;;) {
+        this.#checkImportStopped();
         const batch = await iterator.nextv(READ_BATCH);
         if (batch.length === 0) break;
         const old: [Buffer, Buffer][] = [];
@@ -1731,6 +1750,14 @@ export class KvStateMachine {
 
 /** The store is being replaced by a snapshot: streamed in, then its key index rebuilt. */
 class SnapshotInstallError extends Error {}
+
+/** A snapshot import stopped by stopImports() (the node is shutting down). */
+export class ImportStoppedError extends Error {
+  constructor() {
+    super("raftkv: the snapshot import was stopped by the shutdown; the next start finishes it");
+    this.name = "ImportStoppedError";
+  }
+}
 
 class IncompleteImportError extends SnapshotInstallError {
   constructor() {

@@ -14,7 +14,7 @@
 import type { Registry } from "prom-client";
 import type { ApiBackend, Member, NodeStatus, ProposalKind } from "../api/backend.js";
 import { NodeError } from "../api/errors.js";
-import type { KvStateMachine } from "../kv/index.js";
+import { ImportStoppedError, type KvStateMachine } from "../kv/index.js";
 import {
   type Entry,
   type HardState,
@@ -234,8 +234,11 @@ export class RaftKvNode implements ApiBackend {
     await this.#waitFor(() => this.#proposals.size === 0 && this.#readBatches.size === 0, deadline);
     if (this.#ticker !== null) clearInterval(this.#ticker);
     this.#ticker = null;
+    // A snapshot install in progress (seconds with millions of keys) stops at its next batch
+    // rather than run on while the data dir closes under it (./node.ts #runBarrier).
+    this.kv.stopImports();
     await this.#waitFor(
-      () => !this.#barrier && this.#writing === null && this.#writeQueue === null,
+      () => (!this.#barrier || this.#installStopped) && this.#writing === null && this.#writeQueue === null,
       Date.now() + 5000,
     );
     await this.#applyDrained();
@@ -610,9 +613,22 @@ export class RaftKvNode implements ApiBackend {
           this.#barrier = false;
           this.#kick();
         },
-        (err: unknown) => this.#die(err),
+        (err: unknown) => {
+          if (err instanceof ImportStoppedError && this.#stopping) {
+            // stop() asked for it. The barrier stays up: the Ready was not handled, so no further
+            // turn may take one. Nothing was recorded in the log: the next start finishes the
+            // import from the staged file, or the leader sends the snapshot again.
+            this.#installStopped = true;
+            this.#log.info({ index: rd?.snapshot?.meta.index }, "snapshot install stopped by the shutdown");
+            return;
+          }
+          this.#die(err);
+        },
       );
   }
+
+  /** A snapshot install was stopped by stop() (the barrier stays up until the node is gone). */
+  #installStopped = false;
 
   /** Resolves once no log write is in flight or queued and every queued apply is done. */
   async #drained(): Promise<void> {

@@ -6,7 +6,7 @@
 
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeCommand, type KvStateMachine } from "../../src/kv/index.js";
+import { encodeCommand, ImportStoppedError, type KvStateMachine } from "../../src/kv/index.js";
 import { silentLogger } from "../../src/node/logger.js";
 import { openKvStateMachine } from "../../src/node/open-kv.js";
 import {
@@ -65,25 +65,43 @@ async function interruptedImport(kv: KvStateMachine, path: string, chunks: numbe
   expect(kv.incompleteImport).toBe(true);
 }
 
+/**
+ * A store with `puts` keys, a snapshot of it staged, 10 puts more (which the import wipes), then
+ * an import that `cut` stops part-way; the store and data dir are closed after.
+ */
+async function cutShortInstall(
+  puts: number,
+  cut: (kv: KvStateMachine, path: string) => Promise<void>,
+): Promise<{ dir: string; applied: number; hash: number }> {
+  const { dir, dataDir, kv } = await fresh();
+  await putMany(kv, 0, puts);
+  const hash = await kv.hashKV();
+  const applied = kv.appliedIndex;
+  const path = await writeSnapshotFile(dataDir.snapDir, applied, kv.exportSnapshot());
+  await putMany(kv, 5000, 10); // state that the snapshot does not hold, wiped by the import
+  await cut(kv, path);
+  await kv.close();
+  await dataDir.close();
+  return { dir, applied, hash };
+}
+
+/** The next open holds exactly the snapshot's state, the import finished. */
+async function expectReopened(dir: string, applied: number, hash: number): Promise<void> {
+  const again = await openDataDir(dir, { ...ID, create: false });
+  const recovered = await openKvStateMachine(again, { logFloor: applied - 100, log });
+  expect(recovered.incompleteImport).toBe(false);
+  expect(recovered.appliedIndex).toBe(applied);
+  expect(await recovered.hashKV()).toBe(hash);
+  await recovered.close();
+  await again.close();
+}
+
 describe("an interrupted snapshot install", () => {
   it("is finished at the next open from the staged snapshot file", async () => {
-    const { dir, dataDir, kv } = await fresh();
-    await putMany(kv, 0, 2000);
-    const hash = await kv.hashKV();
-    const applied = kv.appliedIndex;
-    const path = await writeSnapshotFile(dataDir.snapDir, applied, kv.exportSnapshot());
-    await putMany(kv, 5000, 10); // state that the snapshot does not hold, wiped by the import
-    await interruptedImport(kv, path, 2);
-    await kv.close();
-    await dataDir.close();
-
-    const again = await openDataDir(dir, { ...ID, create: false });
-    const recovered = await openKvStateMachine(again, { logFloor: applied - 100, log });
-    expect(recovered.incompleteImport).toBe(false);
-    expect(recovered.appliedIndex).toBe(applied);
-    expect(await recovered.hashKV()).toBe(hash);
-    await recovered.close();
-    await again.close();
+    const { dir, applied, hash } = await cutShortInstall(2000, async (kv, path) => {
+      await interruptedImport(kv, path, 2);
+    });
+    await expectReopened(dir, applied, hash);
   });
 
   it("refuses to start, saying what to do, when no snapshot file reaches the log", async () => {
@@ -105,5 +123,51 @@ describe("an interrupted snapshot install", () => {
     expect((err as StorageError).code).toBe("RAFTKV_CORRUPT_STORE");
     expect((err as Error).message).toMatch(/interrupted snapshot import.*remove this member's data dir/);
     expect(await listSnapshotFiles(again.snapDir)).toHaveLength(1);
+  });
+
+  // A member shutting down (SIGTERM, or removed from the cluster) while it installs a snapshot:
+  // the node asks the import to stop, so the data dir never closes under a running batch or
+  // iterator (which surfaced as a fatal "Iterator is not open" at shutdown).
+  async function stoppedImport(kv: KvStateMachine, path: string, stopAfterChunks: number): Promise<void> {
+    async function* chunks(): AsyncGenerator<Buffer> {
+      let n = 0;
+      for await (const chunk of readSnapshotFile(path)) {
+        if (n++ === stopAfterChunks) kv.stopImports();
+        yield chunk;
+      }
+      kv.stopImports(); // once every byte was read: the key index rebuild is what remains
+    }
+    await expect(kv.importSnapshot(chunks())).rejects.toBeInstanceOf(ImportStoppedError);
+  }
+
+  it("stopped by the shutdown while streaming, is finished at the next open", async () => {
+    const { dir, applied, hash } = await cutShortInstall(3000, async (kv, path) => {
+      await stoppedImport(kv, path, 1);
+      expect(kv.incompleteImport).toBe(true);
+    });
+    await expectReopened(dir, applied, hash);
+  });
+
+  it("stopped by the shutdown while rebuilding the key index, opens whole at the next start", async () => {
+    const { dir, applied, hash } = await cutShortInstall(3000, async (kv, path) => {
+      await stoppedImport(kv, path, Number.POSITIVE_INFINITY);
+      // Every byte is imported (the marker is gone); only the in-memory index was being rebuilt.
+      expect(kv.incompleteImport).toBe(false);
+    });
+    await expectReopened(dir, applied, hash);
+  });
+
+  it("refuses to start once the shutdown stopped imports", async () => {
+    const { dataDir, kv } = await fresh();
+    cleanups.push(() => dataDir.close());
+    await putMany(kv, 0, 100);
+    const path = await writeSnapshotFile(dataDir.snapDir, kv.appliedIndex, kv.exportSnapshot());
+    const hash = await kv.hashKV();
+    kv.stopImports();
+    await expect(kv.importSnapshot(readSnapshotFile(path))).rejects.toBeInstanceOf(ImportStoppedError);
+    // Nothing was touched: the store still serves what it held.
+    expect(kv.incompleteImport).toBe(false);
+    expect(await kv.hashKV()).toBe(hash);
+    await kv.close();
   });
 });
