@@ -77,6 +77,19 @@
           # libpthread, libstdc++ and libgcc_s, which the Nix node process has already loaded.
           # The install check below proves it on every system.
 
+          # As `npm start`: two glibc malloc arenas (less RSS, same CPU) and V8's young generation
+          # capped at Node 20's and 22's size; Node 24 doubles it, which cost 80-100 MiB of RSS per
+          # member after the standard loads, at the same throughput (docs/performance.md). An
+          # operator's own MALLOC_ARENA_MAX or NODE_OPTIONS replaces ours.
+          makeWrapperArgs = [
+            "--set-default"
+            "MALLOC_ARENA_MAX"
+            "2"
+            "--set-default"
+            "NODE_OPTIONS"
+            "--max-semi-space-size=16"
+          ];
+
           postInstall = ''
             prebuilds=$out/lib/node_modules/raftkv/node_modules/classic-level/prebuilds
             if [ -d "$prebuilds" ]; then

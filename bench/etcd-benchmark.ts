@@ -105,8 +105,12 @@ export function runEtcdBenchmark(
   });
 }
 
-/** The environment raftkv members run with, as `npm start` and the OCI image set it. */
+/** V8's young generation capped as Node 20 and 22 size it (Node 24 doubles it): docs/performance.md. */
+export const MEMBER_NODE_OPTIONS = "--max-semi-space-size=16";
+
+/** The environment raftkv members run with, as `npm start` and the Nix package set it. */
 export const MEMBER_ENV: NodeJS.ProcessEnv = {
   ...process.env,
   MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
+  NODE_OPTIONS: process.env.NODE_OPTIONS ?? MEMBER_NODE_OPTIONS,
 };
