@@ -26,6 +26,9 @@ import { openKvStateMachine } from "./open-kv.js";
 import { RemovalNotice } from "./removal.js";
 import { clientScheme, openNodeTls, peerScheme } from "./tls.js";
 
+/** Ticks a member that learnt of its own removal keeps running (etcd: 10) before it stops. */
+export const REMOVED_STOP_DELAY_TICKS = 10;
+
 export interface RunningNode {
   readonly node: RaftKvNode;
   readonly config: NodeConfig;
@@ -109,7 +112,16 @@ export async function startNode(
       ...stored,
     ]);
     const removal = new RemovalNotice();
-    members.onSelfRemoved(() => removal.notify("this member applied its own removal"));
+    // As etcd does (stopWithDelay), a member that learns it was removed runs on for 10 ticks before
+    // it stops. A leader removing itself has just committed the removal: its transport must stay
+    // up for the others to learn that commit (or they list it as a member until a new leader
+    // commits the entry again), and it must apply the removal to answer the MemberRemove call.
+    // The others, having applied it first, refuse its stream at once: stopping then would drop
+    // that call unanswered (its client saw "Connection dropped").
+    const removedSoon = (how: string): void => {
+      setTimeout(() => removal.notify(how), REMOVED_STOP_DELAY_TICKS * config.tickMs).unref();
+    };
+    members.onSelfRemoved(() => removedSoon("this member applied its own removal"));
     // This member's own client URL is whatever it advertises now.
     const selfInfo = members.get(memberId);
     if (selfInfo !== undefined)
@@ -130,7 +142,7 @@ export async function startNode(
         await node.receiveSnapshot(msg, chunks);
       },
       onUnreachable: (id) => node?.reportUnreachable(id),
-      onRemoved: (by) => removal.notify(`member ${hex(by)} refuses it as removed`),
+      onRemoved: (by) => removedSoon(`member ${hex(by)} refuses it as removed`),
       tlsFiles: tls.peer,
     });
     for (const [id, info] of members.entries()) {
