@@ -235,7 +235,7 @@ export class RaftKvNode implements ApiBackend {
     if (this.#ticker !== null) clearInterval(this.#ticker);
     this.#ticker = null;
     // A snapshot install in progress (seconds with millions of keys) stops at its next batch
-    // rather than run on while the data dir closes under it (./node.ts #runBarrier).
+    // rather than run on while the data dir closes under it (#runBarrier).
     this.kv.stopImports();
     await this.#waitFor(
       () => (!this.#barrier || this.#installStopped) && this.#writing === null && this.#writeQueue === null,

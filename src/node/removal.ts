@@ -3,15 +3,27 @@
 // itself (a leader that removed itself), or a member that applied it refuses its Raft stream as
 // removed — a removed follower usually never hears that its removal committed.
 
-/** Fires its listeners once, with how the removal was learnt. */
+/**
+ * Fires its listeners once, with how the removal was first learnt, `delayMs` after that (etcd's
+ * stopWithDelay: a leader removing itself must answer the call and let the others learn that the
+ * removal committed before it stops). Later notices change nothing.
+ */
 export class RemovalNotice {
   #how: string | null = null;
+  #learnt = false;
   readonly #listeners: ((how: string) => void)[] = [];
 
+  constructor(readonly delayMs = 0) {}
+
   notify(how: string): void {
-    if (this.#how !== null) return;
-    this.#how = how;
-    for (const fn of this.#listeners.splice(0)) fn(how);
+    if (this.#learnt) return;
+    this.#learnt = true;
+    const fire = (): void => {
+      this.#how = how;
+      for (const fn of this.#listeners.splice(0)) fn(how);
+    };
+    if (this.delayMs === 0) fire();
+    else setTimeout(fire, this.delayMs).unref();
   }
 
   listen(fn: (how: string) => void): void {

@@ -111,17 +111,14 @@ export async function startNode(
       ...(plan.members ?? (stored.length === 0 ? initial : [])),
       ...stored,
     ]);
-    const removal = new RemovalNotice();
-    // As etcd does (stopWithDelay), a member that learns it was removed runs on for 10 ticks before
-    // it stops. A leader removing itself has just committed the removal: its transport must stay
-    // up for the others to learn that commit (or they list it as a member until a new leader
-    // commits the entry again), and it must apply the removal to answer the MemberRemove call.
-    // The others, having applied it first, refuse its stream at once: stopping then would drop
-    // that call unanswered (its client saw "Connection dropped").
-    const removedSoon = (how: string): void => {
-      setTimeout(() => removal.notify(how), REMOVED_STOP_DELAY_TICKS * config.tickMs).unref();
-    };
-    members.onSelfRemoved(() => removedSoon("this member applied its own removal"));
+    // As etcd does, a member that learns it was removed runs on for 10 ticks before it stops. A
+    // leader removing itself has just committed the removal: its transport must stay up for the
+    // others to learn that commit (or they list it as a member until a new leader commits the
+    // entry again), and it must apply the removal to answer the MemberRemove call. The others,
+    // having applied it first, refuse its stream at once: stopping then would drop that call
+    // unanswered (its client saw "Connection dropped").
+    const removal = new RemovalNotice(REMOVED_STOP_DELAY_TICKS * config.tickMs);
+    members.onSelfRemoved(() => removal.notify("this member applied its own removal"));
     // This member's own client URL is whatever it advertises now.
     const selfInfo = members.get(memberId);
     if (selfInfo !== undefined)
@@ -142,7 +139,7 @@ export async function startNode(
         await node.receiveSnapshot(msg, chunks);
       },
       onUnreachable: (id) => node?.reportUnreachable(id),
-      onRemoved: (by) => removedSoon(`member ${hex(by)} refuses it as removed`),
+      onRemoved: (by) => removal.notify(`member ${hex(by)} refuses it as removed`),
       tlsFiles: tls.peer,
     });
     for (const [id, info] of members.entries()) {
