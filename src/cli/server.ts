@@ -17,6 +17,7 @@ import { createLogger, type LogFormat } from "../node/logger.js";
 import { startNode } from "../node/server.js";
 import { authConfigFromOptions, authOptions } from "./auth-options.js";
 import { deployConfig, deployOptions } from "./deploy-options.js";
+import { applyHeapGrowth, DEFAULT_HEAP_GROWTH_PERCENT, heapGrowthPercent } from "./heap-growth.js";
 import { watchRemoval } from "./removal.js";
 import { withDataDir } from "./restart-options.js";
 import { tlsConfig, tlsOptions } from "./tls-options.js";
@@ -160,6 +161,12 @@ export function serverOptions(): Option[] {
       "RAFTKV_VALUE_CACHE_BYTES",
       String(DEFAULTS.valueCacheBytes),
     ),
+    opt(
+      "--heap-growth-percent <n>",
+      "V8 heap growth past the live size before a full GC, in percent (0: V8's adaptive 10-300)",
+      "RAFTKV_HEAP_GROWTH_PERCENT",
+      String(DEFAULT_HEAP_GROWTH_PERCENT),
+    ),
     ...deployOptions(),
     ...authOptions(),
     ...tlsOptions(),
@@ -238,7 +245,9 @@ export async function runServer(
   given: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   let config: NodeConfig;
+  let heapGrowth: number;
   try {
+    heapGrowth = heapGrowthPercent(String(o.heapGrowthPercent ?? DEFAULT_HEAP_GROWTH_PERCENT));
     config = configFromOptions(await withDataDir(o, given));
   } catch (err) {
     const e = err as Error & { exitCode?: number; code?: string };
@@ -249,6 +258,7 @@ export async function runServer(
     process.stderr.write(`raftkv: cannot start: ${e.message}\n`);
     process.exit(startFailureExitCode(e.code));
   }
+  applyHeapGrowth(heapGrowth);
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: config.name });
   let running: Awaited<ReturnType<typeof startNode>>;
   try {

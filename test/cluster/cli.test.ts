@@ -57,6 +57,7 @@ describe("raftkv command line", () => {
       "--log-level",
       "--log-format",
       "--value-cache-bytes",
+      "--heap-growth-percent",
     ]) {
       expect(run.stdout, flag).toContain(flag);
     }
@@ -66,6 +67,7 @@ describe("raftkv command line", () => {
       "RAFTKV_PEERS",
       "RAFTKV_LISTEN_CLIENT",
       "RAFTKV_VALUE_CACHE_BYTES",
+      "RAFTKV_HEAP_GROWTH_PERCENT",
     ]) {
       expect(run.stdout, env).toContain(env);
     }
@@ -91,6 +93,11 @@ describe("raftkv command line", () => {
       [["--heartbeat-ticks", "10", "--election-ticks", "10"], "--heartbeat-ticks must be smaller"],
       [["--value-cache-bytes", "-1"], '--value-cache-bytes: "-1" is not a whole number (0 or more)'],
       [["--value-cache-bytes", "lots"], '--value-cache-bytes: "lots" is not a whole number (0 or more)'],
+      [["--heap-growth-percent", "-5"], '--heap-growth-percent: "-5" is not a whole number from 0 to 1000'],
+      [
+        ["--heap-growth-percent", "1001"],
+        '--heap-growth-percent: "1001" is not a whole number from 0 to 1000',
+      ],
     ];
     for (const [args, message] of cases) {
       const dir = mkdtempSync(join(tmpdir(), "raftkv-cli-"));
