@@ -7,6 +7,8 @@
 // - After a failed write the store is failed: every later mutation rejects with the same
 //   RAFTKV_STORAGE_IO error. (LevelDB itself refuses writes after a failed log write; the node
 //   must stop and restart from what is durable.)
+// - Entries behind a compaction are deleted after it resolves, by LevelDB's range delete in its
+//   thread pool, outside the chain of mutations (#purge): load() ignores them meanwhile.
 // - load() checks every checksum and the shape of the log; anything wrong is RAFTKV_CORRUPT_STORE
 //   naming the data dir, the record or index, and the LevelDB file where it can be told.
 
@@ -56,8 +58,6 @@ export interface TailState {
 
 type BatchOp = { type: "put"; key: Buffer; value: Buffer } | { type: "del"; key: Buffer };
 
-/** Entries deleted per batch by compact() (bounded, so saves interleave with a long purge). */
-export const COMPACT_BATCH_ENTRIES_MAX = 4096;
 /** Entries read per iterator step by load(). */
 const LOAD_STEP_ENTRIES = 1024;
 const LOAD_STEP_BYTES = 4 * 1024 * 1024;
@@ -72,6 +72,12 @@ export class LevelLogStore implements LogStore {
   #closed = false;
   /** The load done at open, handed to the first load() call if nothing was written since. */
   #initial: LoadedLog | null;
+  /** Entries below this index are deleted (0: not known yet, the first purge starts at the first key). */
+  #purgedBelow = 0;
+  /** The highest index a purge was asked to delete up to. */
+  #purgeTarget = 0;
+  /** The purge running in LevelDB's thread pool, if any. */
+  #purging: Promise<void> | null = null;
 
   private constructor(db: RawLevel, where: string, loaded: LoadedLog) {
     this.#db = db;
@@ -85,7 +91,7 @@ export class LevelLogStore implements LogStore {
     const loaded = await readLog(db, where);
     const store = new LevelLogStore(db, where, loaded);
     // Entries at or below the log start left by an interrupted purge are garbage: drop them.
-    void store.#purge(loaded.firstIndex - 1).catch(() => {});
+    store.#purge(loaded.firstIndex - 1);
     return store;
   }
 
@@ -95,7 +101,7 @@ export class LevelLogStore implements LogStore {
       const plan = this.#shape.planSave(update);
       await this.#write(saveOps(plan), update.sync !== false, "save");
       this.#shape.applySave(plan);
-      if (plan.logStart !== null) void this.#purge(plan.logStart.index).catch(() => {});
+      if (plan.logStart !== null) this.#purge(plan.logStart.index);
     });
   }
 
@@ -125,7 +131,7 @@ export class LevelLogStore implements LogStore {
       this.#shape.applyCompact(start);
       return start;
     });
-    if (logStart !== null) await this.#purge(logStart.index);
+    if (logStart !== null) this.#purge(logStart.index);
   }
 
   async load(): Promise<LoadedLog> {
@@ -182,6 +188,7 @@ export class LevelLogStore implements LogStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#tail;
+    await this.purged();
   }
 
   /** Run `fn` after every earlier mutation, whatever their outcome. Calls made before close() run. */
@@ -214,23 +221,40 @@ export class LevelLogStore implements LogStore {
     }
   }
 
-  /** Delete stored entries with index <= upTo, in bounded unsynced batches. */
-  async #purge(upTo: number): Promise<void> {
-    if (upTo < 1) return;
-    for (;;) {
-      const done = await this.#exclusive(async () => {
-        const keys = await this.#db
-          .keys({ gte: ENTRY_KEY_MIN, lte: entryKey(upTo), limit: COMPACT_BATCH_ENTRIES_MAX })
-          .all();
-        await this.#write(
-          keys.map((key) => ({ type: "del", key })),
-          false,
-          "compact",
-        );
-        return keys.length < COMPACT_BATCH_ENTRIES_MAX;
-      });
-      if (done) return;
+  /**
+   * Delete stored entries with index <= upTo, behind the caller: LevelDB's own range delete
+   * (`clear`, unsynced batches in its thread pool), so neither the node's loop nor the log writes
+   * queued here wait for it. Entries at or below the log start are garbage to load(), so a purge
+   * cut short by a crash only leaves garbage that the next open purges. A target asked for while
+   * one runs is taken up when it ends.
+   */
+  #purge(upTo: number): void {
+    if (upTo < this.#purgedBelow || upTo < 1) return;
+    this.#purgeTarget = Math.max(this.#purgeTarget, upTo);
+    this.#purging ??= this.#purgeUntilDone().finally(() => {
+      this.#purging = null;
+    });
+  }
+
+  async #purgeUntilDone(): Promise<void> {
+    while (this.#purgeTarget >= this.#purgedBelow && this.#failure === null && !this.#closed) {
+      const upTo = this.#purgeTarget;
+      // From the first key not yet known deleted: iterating over the tombstones of earlier purges
+      // costs LevelDB more each time until it compacts them away.
+      const gte = this.#purgedBelow === 0 ? ENTRY_KEY_MIN : entryKey(this.#purgedBelow);
+      try {
+        await this.#db.clear({ gte, lte: entryKey(upTo) });
+      } catch (err) {
+        this.#failure ??= wrapLevelError(err, this.#where, "compact");
+        return;
+      }
+      this.#purgedBelow = upTo + 1;
     }
+  }
+
+  /** Resolves once no purge runs (close() waits for it; tests look at what it left). */
+  async purged(): Promise<void> {
+    while (this.#purging !== null) await this.#purging;
   }
 }
 
