@@ -13,11 +13,31 @@ export function majoritySize(voterCount: number): number {
  * ask with an empty configuration.
  */
 export function majorityCommitIndex(matchIndexes: readonly number[]): number {
-  const n = matchIndexes.length;
+  return majorityCommitIndexOf(matchIndexes, matchIndexes.length);
+}
+
+/**
+ * majorityCommitIndex of the first `n` values, allocating nothing for the usual cluster sizes
+ * (the leader asks on every acknowledgement): the largest value that at least a majority of the
+ * values reach, by counting, O(n^2) for up to 9 voters; sorted beyond.
+ */
+export function majorityCommitIndexOf(values: ArrayLike<number>, n: number): number {
   if (n === 0) return 0;
-  const sorted = [...matchIndexes].sort((a, b) => b - a);
-  // The majoritySize-th highest value is held by at least a majority.
-  return sorted[majoritySize(n) - 1]!;
+  const need = majoritySize(n);
+  if (n > 9) {
+    const sorted = Array.prototype.slice.call(values, 0, n).sort((a: number, b: number) => b - a);
+    // The need-th highest value is held by at least a majority.
+    return sorted[need - 1]!;
+  }
+  let best = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v <= best) continue;
+    let reach = 0;
+    for (let j = 0; j < n; j++) if (values[j]! >= v) reach++;
+    if (reach >= need) best = v;
+  }
+  return best;
 }
 
 export type VoteResult = "won" | "lost" | "pending";

@@ -12,7 +12,7 @@ import { assert, RaftError } from "./errors.js";
 import { idHex } from "./id-format.js";
 import { RaftLog } from "./log.js";
 import { Progress } from "./progress.js";
-import { majorityCommitIndex, voteResult } from "./quorum.js";
+import { majorityCommitIndexOf, voteResult } from "./quorum.js";
 import { entryBytes, type Storage } from "./storage.js";
 import {
   type ConfChange,
@@ -852,11 +852,15 @@ export class Raft {
     return sent;
   }
 
+  /** Reused by #maybeCommit (asked on every acknowledgement): one voter's match index per slot. */
+  readonly #matchScratch: number[] = [];
+
   #maybeCommit(): boolean {
-    const matches: number[] = [];
-    for (const id of this.#voters) matches.push(this.#progress.get(id)?.match ?? 0);
-    if (matches.length === 0) return false;
-    const mci = majorityCommitIndex(matches);
+    const matches = this.#matchScratch;
+    let n = 0;
+    for (const id of this.#voters) matches[n++] = this.#progress.get(id)?.match ?? 0;
+    if (n === 0) return false;
+    const mci = majorityCommitIndexOf(matches, n);
     if (mci <= this.#log.committed) return false;
     // Raft paper 5.4.2: only entries of the current term are committed by counting replicas.
     if (!this.#bugs.commitPreviousTermByCount && this.#log.termOrZero(mci) !== this.#term) return false;

@@ -3,7 +3,13 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hasMajority, majorityCommitIndex, majoritySize, voteResult } from "../../src/raft/quorum.js";
+import {
+  hasMajority,
+  majorityCommitIndex,
+  majorityCommitIndexOf,
+  majoritySize,
+  voteResult,
+} from "../../src/raft/quorum.js";
 import type { NodeId } from "../../src/raft/types.js";
 
 /** The largest x (0 or one of the match indexes) that strictly more than half of them reach. */
@@ -79,6 +85,27 @@ describe("quorum", () => {
         expect(majorityCommitIndex(raised)).toBeGreaterThanOrEqual(majorityCommitIndex(matches));
       }),
     );
+  });
+
+  it("majorityCommitIndexOf reads only the first n values, counting (up to 9) or sorting (beyond)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat({ max: 50 }), { minLength: 1, maxLength: 15 }),
+        fc.array(fc.nat({ max: 1000 }), { maxLength: 5 }),
+        (matches, garbage) => {
+          // A reused scratch array: slots past n hold stale values that must not count.
+          const scratch = [...matches, ...garbage.map((g) => g + 51)];
+          const copy = [...scratch];
+          const sortedDesc = [...matches].sort((a, b) => b - a);
+          const expected = sortedDesc[majoritySize(matches.length) - 1];
+          expect(majorityCommitIndexOf(scratch, matches.length)).toBe(expected);
+          expect(majorityCommitIndexOf(scratch, matches.length)).toBe(oracleCommitIndex(matches));
+          expect(scratch).toEqual(copy);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(majorityCommitIndexOf([7, 7, 7], 0)).toBe(0);
   });
 
   it("an empty configuration commits nothing", () => {
