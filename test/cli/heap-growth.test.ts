@@ -47,7 +47,7 @@ function peakHeap(percent: number): Promise<number> {
 
 describe("--heap-growth-percent", () => {
   it("takes 0 to 1000 and refuses anything else, naming the flag", () => {
-    expect(DEFAULT_HEAP_GROWTH_PERCENT).toBe(50);
+    expect(DEFAULT_HEAP_GROWTH_PERCENT).toBe(100);
     expect(heapGrowthPercent("0")).toBe(0);
     expect(heapGrowthPercent("50")).toBe(50);
     expect(heapGrowthPercent(String(MAX_HEAP_GROWTH_PERCENT))).toBe(1000);
