@@ -5,7 +5,7 @@
 // the program run. Under a write load a member allocates quickly, so V8 picks a large factor and
 // the heap fills with garbage: a leader after put-256 held 81 MiB of heap against 27-29 MiB live
 // (docs/performance.md). A fixed factor of 2 bounds the heap at twice its live size, as Go's
-// default GOGC=100 bounds etcd's. (1.5 held less on Node 20 but cost Node 24 10-15 % of its
+// default GOGC=100 bounds etcd's. (1.5 held less on Node 20 but cost Node 24 10-20 % of its
 // throughput; 2 cost neither runtime any.) The flag is read at each full collection, so setting it
 // at start through `v8.setFlagsFromString` takes effect from the first one (NODE_OPTIONS does not
 // take it).
