@@ -108,7 +108,10 @@ export function watchDisk(
   };
 }
 
-/** Snapshot and truncate the Raft log, then compact the whole store; bytes before and after. */
+/**
+ * Snapshot and truncate the Raft log, wait for the purge of the entries behind it, then compact the
+ * whole store; bytes before and after.
+ */
 async function defragment(
   node: RaftKvNode,
   dataDir: DataDir,
@@ -118,6 +121,9 @@ async function defragment(
   const startMs = Date.now();
   const before = await dataDir.size.measure();
   const firstIndex = await node.snapshotNow();
+  // The entries behind the new log start are deleted in the background (a range delete): wait for
+  // it, or the compaction below runs beside it and the tombstones it writes outlive the compaction.
+  await dataDir.raftLog.purged();
   await compacting(dataDir).compactRange(ALL_KEYS.start, ALL_KEYS.end);
   const after = await dataDir.size.measure();
   log.info(
