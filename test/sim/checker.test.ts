@@ -179,6 +179,33 @@ describe("Checker", () => {
     );
   });
 
+  it("committedEntryLost: a leader of an earlier term may overwrite an entry committed in a later term", () => {
+    // Five voters. Term 2: node 1 writes 1/2 on itself and node 4. Term 3: node 2 leads with an
+    // empty log and writes 1/3 on itself. Term 4: node 1 commits 1/2 (and 2/4) on nodes 1, 3, 5.
+    // Node 4, still in term 2, then takes node 2's 1/3 over 1/2: legal, as term 3 < term 4.
+    const checker = new Checker(decodeConfChange);
+    const nodes = [1, 2, 3, 4, 5].map(makeNode);
+    const conf = { voters: [1, 2, 3, 4, 5], learners: [] };
+    for (const n of nodes) checker.registerNode(n, conf);
+    const [n1, n2, n3, n4, n5] = nodes as [CheckedNode, CheckedNode, CheckedNode, CheckedNode, CheckedNode];
+    checker.onStateChange(1, { role: "leader", term: 2, leaderId: 1 });
+    drive(checker, n1, ready({ role: "leader", term: 2, entries: [entry(1, 2)], hardState: hs(2, 1, 0) }));
+    drive(checker, n4, ready({ term: 2, entries: [entry(1, 2)], hardState: hs(2, 1, 0) }));
+    checker.onStateChange(2, { role: "leader", term: 3, leaderId: 2 });
+    drive(checker, n2, ready({ role: "leader", term: 3, entries: [entry(1, 3)], hardState: hs(3, 2, 0) }));
+    checker.onStateChange(1, { role: "leader", term: 4, leaderId: 1 });
+    drive(checker, n1, ready({ role: "leader", term: 4, entries: [entry(2, 4)], hardState: hs(4, 1, 0) }));
+    for (const n of [n3, n5])
+      drive(checker, n, ready({ term: 4, entries: [entry(1, 2), entry(2, 4)], hardState: hs(4, 1, 0) }));
+    drive(checker, n1, ready({ role: "leader", term: 4, hardState: hs(4, 1, 2) }));
+    drive(checker, n4, ready({ term: 3, entries: [entry(1, 3)], hardState: hs(3, 2, 0) }));
+    // An overwrite of 1/2 in term 5, whose leader must hold it, is a violation (node 3 has not
+    // learned the commit: its own commit index is 0).
+    expectViolation("committedEntryLost", () =>
+      drive(checker, n3, ready({ term: 5, entries: [entry(1, 5)], hardState: hs(5, 0, 0) })),
+    );
+  });
+
   it("stateMachineSafety: a different entry applied at a committed index", () => {
     const { checker, nodes } = legalHistory();
     const n3 = nodes[2]!;
