@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RaftError } from "../../src/raft/index.js";
+import { type Message, RaftError } from "../../src/raft/index.js";
 import { Cluster } from "./harness.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -90,5 +90,44 @@ describe("raft core basics", () => {
     c.stabilize();
     c.tickAll(2);
     expect(l.raft.status().confState.voters).toHaveLength(2);
+  });
+  it("a member removed while its commit index lagged learns its removal from a farewell append", () => {
+    // Pre-vote without the check-quorum lease: a removed member that never learns the commit of
+    // its removal counts itself a voter, campaigns once the appends stop and, its log being up to
+    // date, wins; that election drops whatever the leader had not committed.
+    const c = new Cluster([1, 2, 3, 4], { checkQuorum: false, preVote: true });
+    const l = c.electLeader();
+    const gone = [1, 2, 3, 4].find((id) => id !== l.raft.id)!;
+    l.raft.proposeConfChange({ type: "removeNode", nodeId: gone, context: new Uint8Array(0) });
+    const removalIndex = l.raft.lastIndex;
+    const deliver = (msgs: Message[]) => {
+      for (const m of msgs) c.node(m.to).raft.step(m);
+    };
+    deliver(c.drain(l.raft.id));
+    for (const id of [1, 2, 3, 4]) if (id !== l.raft.id) deliver(c.drain(id));
+    // The leader commits the removal; its append carrying that commit index to `gone` is lost.
+    const rd = l.raft.ready();
+    l.storage.append(rd.entries);
+    if (rd.hardState) l.storage.setHardState(rd.hardState);
+    expect(rd.committed.map((e) => e.index)).toContain(removalIndex);
+    deliver([...rd.messagesNoWait, ...rd.messages].filter((m) => m.to !== gone));
+    expect(c.node(gone).raft.status().commitIndex).toBeLessThan(removalIndex);
+    l.raft.advance(rd);
+    expect(l.raft.status().confState.voters).not.toContain(gone);
+    // Applying the removal, the leader sends `gone` one last append with the commit index.
+    const farewell = c.drain(l.raft.id).filter((m) => m.to === gone);
+    expect(farewell.map((m) => [m.type, m.commit >= removalIndex])).toEqual([["app", true]]);
+    deliver(farewell);
+    c.drain(gone);
+    expect(c.node(gone).raft.status().commitIndex).toBeGreaterThanOrEqual(removalIndex);
+    expect(c.node(gone).raft.status().confState.voters).not.toContain(gone);
+    // It no longer campaigns: the leader keeps its term.
+    const term = l.raft.term;
+    for (let i = 0; i < 50; i++) {
+      c.node(gone).raft.tick();
+      c.drain(gone);
+    }
+    expect(c.node(gone).raft.role).toBe("follower");
+    expect(c.node(gone).raft.term).toBe(term);
   });
 });
