@@ -86,6 +86,32 @@ describe("architecture", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("a server process loads no load-generator code (raftkv bench imports it on use)", () => {
+    // Static imports only (not `import type`, not `import()`), from the CLI's entry point.
+    const staticImports = (file: string): string[] => {
+      const text = readFileSync(file, "utf8");
+      return [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+["']([^"']+)["']/gm)].map(
+        (m) => m[1]!,
+      );
+    };
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const queue = [join(SRC, "cli/main.ts")];
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      for (const spec of staticImports(file)) {
+        if (spec.startsWith(".")) queue.push(resolve(dirname(file), spec).replace(/\.js$/, ".ts"));
+        else packages.add(spec);
+      }
+    }
+    const files = [...seen].map((f) => relative(resolve(SRC, ".."), f));
+    expect(files).toContain("src/cli/server.ts");
+    expect(files.filter((f) => f.startsWith("bench/") || f === "src/cli/bench.ts")).toEqual([]);
+    expect([...packages].filter((p) => p.startsWith("hdr-histogram-js"))).toEqual([]);
+  });
+
   it("has no import cycles", async () => {
     const res = await madge(SRC, {
       fileExtensions: ["ts"],
