@@ -167,6 +167,7 @@ export class Raft {
    * A leader's appends to every follower are due (new entries, or a new commit index): they are
    * made when the driver next asks for a Ready, so the proposals and acknowledgements of one turn
    * of the driver's loop travel as one append per follower, not one per proposal and per commit.
+   * Set only while leading; every change of role goes through #reset, which clears it.
    */
   #bcastDue = false;
   #prevHardState: HardState;
@@ -353,7 +354,7 @@ export class Raft {
 
   hasReady(): boolean {
     return (
-      (this.#bcastDue && this.#role === "leader") ||
+      this.#bcastDue ||
       this.#msgs.length > 0 ||
       this.#msgsNoWait.length > 0 ||
       this.#log.hasEntriesToPersist() ||
@@ -374,7 +375,7 @@ export class Raft {
   ready(): Ready {
     if (this.#bcastDue) {
       this.#bcastDue = false;
-      if (this.#role === "leader") this.#bcastAppend();
+      this.#bcastAppend();
     }
     const hs = this.#hardState();
     const snapshot = this.#log.snapshotInProgress ? null : this.#log.unstableSnapshot;
@@ -895,15 +896,9 @@ export class Raft {
   #sendAppend(to: NodeId, pr: Progress, allowEmpty = false): boolean {
     if (pr.isPaused()) return false;
     const prevIndex = pr.next - 1;
-    let prevTerm: number;
-    let entries: Entry[];
-    try {
-      prevTerm = this.#log.term(prevIndex);
-      entries = this.#log.slice(pr.next, this.#log.lastIndex() + 1, this.#maxMsgBytes);
-    } catch (err) {
-      if (err instanceof RaftError && err.code === "RAFTKV_COMPACTED") return this.#sendSnapshot(to, pr);
-      throw err;
-    }
+    const after = this.#logAfter(prevIndex, this.#log.lastIndex() + 1);
+    if (after === null) return this.#sendSnapshot(to, pr);
+    const { prevTerm, entries } = after;
     if (entries.length === 0 && !allowEmpty && pr.state === "replicate") return false;
     const last = entries.length > 0 ? entries[entries.length - 1]!.index : prevIndex;
     this.#send({
@@ -928,16 +923,21 @@ export class Raft {
    */
   #sendFarewell(to: NodeId, pr: Progress): void {
     if (pr.state === "snapshot") return;
-    let prevTerm: number;
-    let entries: Entry[];
+    const after = this.#logAfter(pr.match, this.#log.committed + 1);
+    if (after === null) return;
+    const { prevTerm, entries } = after;
+    this.#send({ type: "app", to, index: pr.match, logTerm: prevTerm, entries, commit: this.#log.committed });
+  }
+
+  /** The term at `prevIndex` and the entries after it below `hi` (at most maxMsgBytes); null once compacted. */
+  #logAfter(prevIndex: number, hi: number): { prevTerm: number; entries: Entry[] } | null {
     try {
-      prevTerm = this.#log.term(pr.match);
-      entries = this.#log.slice(pr.match + 1, this.#log.committed + 1, this.#maxMsgBytes);
+      const prevTerm = this.#log.term(prevIndex);
+      return { prevTerm, entries: this.#log.slice(prevIndex + 1, hi, this.#maxMsgBytes) };
     } catch (err) {
-      if (err instanceof RaftError && err.code === "RAFTKV_COMPACTED") return;
+      if (err instanceof RaftError && err.code === "RAFTKV_COMPACTED") return null;
       throw err;
     }
-    this.#send({ type: "app", to, index: pr.match, logTerm: prevTerm, entries, commit: this.#log.committed });
   }
 
   #sendSnapshot(to: NodeId, pr: Progress): boolean {
